@@ -1,0 +1,13 @@
+//! Cirrus: a skynet-style game-server microkernel. Services are Lua states (or native Rust
+//! actors) with mailboxes, run by a worker pool; IO runs on tokio and comes back as messages.
+
+pub mod config;
+pub mod console;
+pub mod lifecycle;
+pub mod logger;
+pub mod lua;
+pub mod node;
+pub mod scheduler;
+pub mod service;
+pub mod sharedata;
+pub mod timer;

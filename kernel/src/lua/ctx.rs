@@ -1,0 +1,77 @@
+//! Per-service state shared by the `skynet.core` functions of one Lua state.
+
+use crate::service::Handle;
+use bytes::Bytes;
+use mlua::Function;
+use std::cell::{Cell, RefCell};
+
+/// Packed buffers not yet sent are kept here so a `(pointer, size)` pair from `skynet.pack`
+/// can be checked before use. A service that packs without sending only keeps the newest few.
+const MAX_PENDING_PACKED: usize = 64;
+
+pub struct LuaCtx {
+    pub handle: Handle,
+    session: Cell<i32>,
+    /// The message being dispatched right now; lightuserdata handed to Lua points into it.
+    pub(crate) current: RefCell<Bytes>,
+    packed: RefCell<Vec<Bytes>>,
+    pub(crate) callback: RefCell<Option<Function>>,
+    pub(crate) callback_version: Cell<u32>,
+    pub(crate) exit_hook: RefCell<Option<Function>>,
+    pub(crate) exit: Cell<bool>,
+}
+
+impl LuaCtx {
+    pub fn new(handle: Handle) -> Self {
+        LuaCtx {
+            handle,
+            session: Cell::new(0),
+            current: RefCell::new(Bytes::new()),
+            packed: RefCell::new(Vec::new()),
+            callback: RefCell::new(None),
+            callback_version: Cell::new(0),
+            exit_hook: RefCell::new(None),
+            exit: Cell::new(false),
+        }
+    }
+
+    /// A new session id: positive, wrapping like skynet's.
+    pub fn genid(&self) -> i32 {
+        let mut s = self.session.get().wrapping_add(1);
+        if s <= 0 {
+            s = 1;
+        }
+        self.session.set(s);
+        s
+    }
+
+    /// Keep a freshly packed buffer until it is sent or trashed; returns its address.
+    pub fn hold_packed(&self, b: Bytes) -> *const u8 {
+        let p = b.as_ptr();
+        let mut v = self.packed.borrow_mut();
+        if v.len() >= MAX_PENDING_PACKED {
+            v.remove(0);
+        }
+        v.push(b);
+        p
+    }
+
+    /// Find the buffer a `(pointer, size)` pair names: the current message or a packed one.
+    /// `take` removes a packed buffer (ownership passes to the send).
+    pub fn find(&self, p: *const u8, sz: usize, take: bool) -> Option<Bytes> {
+        {
+            let cur = self.current.borrow();
+            if cur.as_ptr() == p && sz <= cur.len() {
+                return Some(cur.slice(..sz));
+            }
+        }
+        let mut v = self.packed.borrow_mut();
+        let i = v.iter().rposition(|b| b.as_ptr() == p && sz <= b.len())?;
+        if take {
+            let b = v.swap_remove(i);
+            Some(b.slice(..sz))
+        } else {
+            Some(v[i].slice(..sz))
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! The Lua bridge ("snlua"): one Lua 5.4 state per service, the `skynet.core` module under
+//! `lualib/skynet.lua`, message buffers, code loading and the IO bridge for async Rust work.
+
+pub mod core;
+pub mod ctx;
+pub mod io;
+pub mod loader;
+pub mod msgbuf;
+#[path = "seri_tmp.rs"]
+pub mod seri;
+
+use crate::node::node;
+use crate::service::{fmt_handle, Actor, Handle, Message, Slot, PTYPE_INIT, PTYPE_LUA};
+use bytes::Bytes;
+use ctx::LuaCtx;
+use mlua::{Function, Lua, LuaOptions, StdLib};
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// Native modules a Lua state can `require`, registered in `package.preload` of every service.
+type Opener = fn(&Lua) -> mlua::Result<mlua::Table>;
+pub fn native_modules() -> &'static [(&'static str, Opener)] {
+    &[("skynet.sharedata.core", crate::sharedata::lua::open)]
+}
+
+struct Loaded {
+    lua: Lua,
+    ctx: Rc<LuaCtx>,
+    callback: Option<Function>,
+    callback_version: u32,
+}
+
+/// A Lua service. Created empty; its first message (PTYPE_INIT) builds the state and runs the
+/// script on a worker thread, so launching never blocks the launcher on script work.
+pub struct SnLua {
+    boot: Option<String>,
+    state: Option<Loaded>,
+}
+
+// SAFETY: a Lua state is single-threaded, not thread-bound. The state and every Rc/handle that
+// points into it are owned by this actor, and the scheduler gives the actor to one worker at a
+// time (the slot's actor mutex plus the `scheduled` flag), with the mutex providing the
+// happens-before edge between workers. Nothing Lua-related escapes the actor.
+unsafe impl Send for SnLua {}
+
+impl SnLua {
+    /// `args` is skynet's launch string: `name arg1 arg2 ...`.
+    pub fn new(args: &str) -> Self {
+        SnLua { boot: Some(args.to_string()), state: None }
+    }
+
+    fn init(&mut self, slot: &Arc<Slot>) {
+        let Some(boot) = self.boot.take() else { return };
+        let mut words = boot.split_whitespace();
+        let name = words.next().unwrap_or_default().to_string();
+        let args: Vec<String> = words.map(str::to_string).collect();
+        match self.load(slot.handle, &name, &args) {
+            Ok(()) => {}
+            Err(e) => {
+                let text = format!("lua loader error : {}", error_text(&e));
+                core::log(slot.handle, text.clone());
+                // Tell the launcher so `skynet.newservice` raises instead of waiting forever.
+                if let Some(launcher) = node().registry.find_name(".launcher") {
+                    let mut w = seri::Writer::new();
+                    w.string(b"ERROR");
+                    w.string(text.as_bytes());
+                    let _ = node().send(Message::new(slot.handle, 0, PTYPE_LUA, Bytes::from(w.finish())), launcher);
+                }
+                slot.request_exit();
+            }
+        }
+    }
+
+    fn load(&mut self, handle: Handle, name: &str, args: &[String]) -> mlua::Result<()> {
+        let n = node();
+        // SAFETY: the debug library is needed for tracebacks; scripts are trusted server code.
+        let lua = unsafe { Lua::unsafe_new_with(StdLib::ALL_SAFE | StdLib::DEBUG, LuaOptions::new()) };
+        let ctx = Rc::new(LuaCtx::new(handle));
+        lua.set_app_data(ctx.clone());
+        let package: mlua::Table = lua.globals().get("package")?;
+        let preload: mlua::Table = package.get("preload")?;
+        let c = ctx.clone();
+        preload.set("skynet.core", lua.create_function(move |lua, ()| core::open(lua, c.clone()))?)?;
+        for (modname, open) in native_modules() {
+            let open = *open;
+            preload.set(*modname, lua.create_function(move |lua, ()| open(lua))?)?;
+        }
+        loader::install_searcher(&lua)?;
+
+        let (path, pattern) = loader::search(&n.paths.luaservice, name)
+            .map_err(|tried| mlua::Error::runtime(format!("module '{name}' not found:{tried}")))?;
+        let mut lua_path = n.paths.lua_path.clone();
+        // Like skynet's loader: `service/?/main.lua` lets the service require its siblings.
+        if pattern.contains("?/") {
+            if let Some(dir) = path.parent() {
+                lua_path = format!("{}/?.lua;{lua_path}", dir.display());
+            }
+        }
+        package.set("path", lua_path.as_str())?;
+        let g = lua.globals();
+        g.set("SERVICE_NAME", name)?;
+        g.set("SERVICE_PATH", path.parent().map(|p| p.display().to_string()).unwrap_or_default())?;
+        g.set("LUA_PATH", n.paths.lua_path.as_str())?;
+        g.set("LUA_SERVICE", n.paths.luaservice.as_str())?;
+        if let Some(pre) = &n.paths.preload {
+            loader::load_file(&lua, std::path::Path::new(pre))?.call::<()>(())?;
+        }
+        let main = loader::load_file(&lua, &path)?;
+        let argv = mlua::Variadic::from_iter(args.iter().map(|s| s.as_str()));
+        self.state = Some(Loaded { lua, ctx, callback: None, callback_version: 0 });
+        main.call::<()>(argv)
+    }
+}
+
+/// The message of an mlua error without its Rust-side decoration.
+pub fn error_text(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::CallbackError { traceback, cause } => format!("{}\n{traceback}", error_text(cause)),
+        mlua::Error::RuntimeError(s) => s.clone(),
+        mlua::Error::SyntaxError { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl Actor for SnLua {
+    fn dispatch(&mut self, slot: &Arc<Slot>, msg: Message) {
+        if msg.ptype == PTYPE_INIT {
+            self.init(slot);
+            return;
+        }
+        let Some(st) = self.state.as_mut() else {
+            node().bounce(&msg, &format!("service {} is not loaded", slot.address()));
+            return;
+        };
+        if st.callback_version != st.ctx.callback_version.get() {
+            st.callback = st.ctx.callback.borrow().clone();
+            st.callback_version = st.ctx.callback_version.get();
+        }
+        let Some(cb) = st.callback.as_ref() else {
+            node().bounce(&msg, &format!("service {} has no dispatch function", slot.address()));
+            return;
+        };
+        let (ptype, session, source) = (msg.ptype, msg.session, msg.source);
+        let (ptr, sz) = (msg.data.as_ptr(), msg.data.len());
+        *st.ctx.current.borrow_mut() = msg.data;
+        let r = core::call_callback(cb, ptype, ptr, sz, session, source);
+        *st.ctx.current.borrow_mut() = Bytes::new();
+        if let Err(e) = r {
+            core::log(
+                slot.handle,
+                format!(
+                    "lua call [{} to {} : {} msgsz = {}] error : {}",
+                    fmt_handle(source),
+                    slot.address(),
+                    session,
+                    sz,
+                    error_text(&e)
+                ),
+            );
+        }
+        if st.ctx.exit.get() {
+            slot.request_exit();
+        }
+    }
+
+    fn on_kill(&mut self, slot: &Arc<Slot>) {
+        let Some(st) = self.state.as_ref() else { return };
+        let hook = st.ctx.exit_hook.borrow().clone();
+        if let Some(h) = hook {
+            if let Err(e) = h.call::<()>(()) {
+                core::log(slot.handle, format!("exit hook error : {}", error_text(&e)));
+            }
+        }
+    }
+
+    fn memory(&self) -> usize {
+        self.state.as_ref().map(|s| s.lua.used_memory()).unwrap_or(0)
+    }
+}

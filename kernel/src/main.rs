@@ -1,0 +1,67 @@
+//! `cirrus CONFIG` starts a node; `cirrus sproto check|dump FILE` helps designers with schemas.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "cirrus",
+    version,
+    about = "Cirrus: a skynet-style game-server microkernel (Lua services on a Rust scheduler)",
+    long_about = "Starts a node from a Lua-syntax config file, read the way skynet reads one \
+                  (thread, start, luaservice, lua_path, logger, logpath, harbor, $ENV substitution).\n\
+                  Example: cirrus config/node.lua",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    /// Node config file (Lua syntax, as for skynet)
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Check or print sproto schema files
+    Sproto {
+        #[command(subcommand)]
+        action: SprotoCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum SprotoCmd {
+    /// Parse a schema and report errors with line numbers
+    Check { file: PathBuf },
+    /// Print the types and protocols of a schema
+    Dump { file: PathBuf },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Cmd::Sproto { action }) = cli.cmd {
+        return sproto_cmd(action);
+    }
+    let Some(config) = cli.config else {
+        eprintln!("cirrus: missing CONFIG (try `cirrus --help`)");
+        return ExitCode::from(2);
+    };
+    match cirrus::lifecycle::boot(&config) {
+        Ok(_) => ExitCode::from(cirrus::lifecycle::wait() as u8),
+        Err(cirrus::lifecycle::BootError::Config(msg)) => {
+            eprintln!("cirrus: config error: {msg}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("cirrus: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn sproto_cmd(action: SprotoCmd) -> ExitCode {
+    let _ = action;
+    eprintln!("cirrus: sproto support is not built yet");
+    ExitCode::from(1)
+}

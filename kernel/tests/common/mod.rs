@@ -1,0 +1,75 @@
+//! Run the real `cirrus` binary from the repo root and collect what it prints.
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+pub fn cirrus() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cirrus"));
+    c.current_dir(root());
+    c
+}
+
+/// A free loopback TCP port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub struct Output {
+    pub code: Option<i32>,
+    pub text: String,
+}
+
+/// Wait for a child with a deadline; kill it if it overruns. Returns stdout+stderr.
+pub fn wait(mut child: Child, limit: Duration) -> Output {
+    let start = Instant::now();
+    let code = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st.code();
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut text = String::new();
+    if let Some(mut o) = child.stdout.take() {
+        let _ = o.read_to_string(&mut text);
+    }
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut text);
+    }
+    Output { code, text }
+}
+
+/// Run Lua test services through `tests/config.lua` and return the output.
+pub fn run_lua(tests: &str, threads: u32, console: Option<u16>, limit: Duration) -> Output {
+    let child = cirrus()
+        .arg("tests/config.lua")
+        .env("CIRRUS_TESTS", tests)
+        .env("CIRRUS_THREADS", threads.to_string())
+        .env("CIRRUS_CONSOLE_PORT", console.map(|p| p.to_string()).unwrap_or_else(|| "nil".into()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn cirrus");
+    wait(child, limit)
+}
+
+/// Run a Lua test suite and fail with its output unless every case passed.
+pub fn assert_lua_suite(tests: &str, threads: u32) {
+    let out = run_lua(tests, threads, None, Duration::from_secs(120));
+    println!("{}", out.text);
+    assert!(!out.text.contains("\nFAIL ") && !out.text.starts_with("FAIL "), "a Lua case failed:\n{}", out.text);
+    assert!(out.text.contains(" 0 failed"), "suite did not finish:\n{}", out.text);
+    assert!(!out.text.contains(" 0 passed"), "suite ran no case:\n{}", out.text);
+    assert_eq!(out.code, Some(0), "exit code; output:\n{}", out.text);
+}

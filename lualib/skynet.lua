@@ -1,0 +1,827 @@
+-- The skynet API for Cirrus services: coroutines, sessions, call/response and dispatch.
+-- Semantics follow skynet's lualib/skynet.lua so existing scripts run unmodified; the
+-- primitives underneath (send, timers, serialization) are Rust, in `skynet.core`.
+
+local c = require "skynet.core"
+
+local tostring = tostring
+local coroutine = coroutine
+local assert = assert
+local pairs = pairs
+local pcall = pcall
+local select = select
+local table = table
+local tremove = table.remove
+local tinsert = table.insert
+local traceback = debug.traceback
+
+local cresume = coroutine.resume
+local coroutine_yield = coroutine.yield
+local coroutine_create = coroutine.create
+local coroutine_running = coroutine.running
+
+local proto = {}
+local skynet = {
+	-- read skynet.h
+	PTYPE_TEXT = 0,
+	PTYPE_RESPONSE = 1,
+	PTYPE_MULTICAST = 2,
+	PTYPE_CLIENT = 3,
+	PTYPE_SYSTEM = 4,
+	PTYPE_HARBOR = 5,
+	PTYPE_SOCKET = 6,
+	PTYPE_ERROR = 7,
+	PTYPE_QUEUE = 8,
+	PTYPE_DEBUG = 9,
+	PTYPE_LUA = 10,
+	PTYPE_SNAX = 11,
+	PTYPE_TRACE = 12,
+}
+
+-- code cache compatibility (skynet.codecache); Cirrus caches bytecode natively
+package.loaded["skynet.codecache"] = { clear = function() end, mode = function() return "ON" end }
+
+function skynet.register_protocol(class)
+	local name = class.name
+	local id = class.id
+	assert(proto[name] == nil and proto[id] == nil, "protocol already registered: " .. tostring(name))
+	assert(type(name) == "string" and type(id) == "number" and id >= 0 and id <= 255)
+	proto[name] = class
+	proto[id] = class
+end
+
+local session_id_coroutine = {}      -- session -> coroutine waiting for it ("BREAK" once woken)
+local session_coroutine_id = {}      -- coroutine -> session of the request it serves
+local session_coroutine_address = {} -- coroutine -> source of that request
+local unresponse = {}                -- deferred response closures -> address
+local wakeup_queue = {}
+local sleep_session = {}             -- token -> session
+local watching_session = {}          -- session -> address we wait on
+local error_queue = {}               -- sessions to fail, with their messages
+local fork_queue = { h = 1, t = 0 }
+
+local running_thread = nil
+local init_thread = nil
+
+-- every resume records which coroutine runs, so ret/response know whose session it is
+local function coroutine_resume(co, ...)
+	running_thread = co
+	return cresume(co, ...)
+end
+
+local function dispatch_error_queue()
+	local session = tremove(error_queue, 1)
+	if session then
+		local msg = tremove(error_queue, 1)
+		local co = session_id_coroutine[session]
+		session_id_coroutine[session] = nil
+		return skynet._suspend(co, coroutine_resume(co, false, msg))
+	end
+end
+
+local function _error_dispatch(error_session, error_source, msg)
+	skynet.ignoreret() -- don't return for error
+	if error_session == 0 then
+		-- error_source is down: forget its pending responses and fail calls to it
+		for resp, address in pairs(unresponse) do
+			if error_source == address then
+				unresponse[resp] = nil
+			end
+		end
+		for session, srv in pairs(watching_session) do
+			if srv == error_source then
+				tinsert(error_queue, session)
+				tinsert(error_queue, msg or "service exited")
+			end
+		end
+	else
+		-- capture an error for error_session
+		if watching_session[error_session] then
+			tinsert(error_queue, error_session)
+			tinsert(error_queue, msg)
+		end
+	end
+end
+
+-- coroutine reuse
+
+local coroutine_pool = setmetatable({}, { __mode = "kv" })
+
+local function co_create(f)
+	local co = tremove(coroutine_pool)
+	if co == nil then
+		co = coroutine_create(function(...)
+			f(...)
+			while true do
+				local session = session_coroutine_id[co]
+				if session and session ~= 0 then
+					-- the dispatch function returned without answering: fail the caller
+					local source = debug.getinfo(f, "S")
+					local address = session_coroutine_address[co]
+					skynet.error(string.format("Maybe forgot response session %s from %s : %s:%d",
+						session, skynet.address(address), source.source, source.linedefined))
+					c.send(address, skynet.PTYPE_ERROR, session, "no response (service returned without skynet.ret)")
+				end
+				session_coroutine_id[co] = nil
+				session_coroutine_address[co] = nil
+				-- recycle co into pool
+				f = nil
+				coroutine_pool[#coroutine_pool + 1] = co
+				-- recv new main function f
+				f = coroutine_yield "SUSPEND"
+				f(coroutine_yield())
+			end
+		end)
+	else
+		-- pass the main function f to coroutine, and restore running thread
+		local running = running_thread
+		coroutine_resume(co, f)
+		running_thread = running
+	end
+	return co
+end
+
+local function dispatch_wakeup()
+	while true do
+		local token = tremove(wakeup_queue, 1)
+		if token then
+			local session = sleep_session[token]
+			if session then
+				local co = session_id_coroutine[session]
+				session_id_coroutine[session] = "BREAK"
+				return skynet._suspend(co, coroutine_resume(co, false, "BREAK", nil, session))
+			end
+		else
+			break
+		end
+	end
+	return dispatch_error_queue()
+end
+
+-- suspend is the place where a coroutine yields back to the dispatcher
+local function suspend(co, result, command)
+	if not result then
+		local session = session_coroutine_id[co]
+		if session then -- coroutine may fork by others (session is nil)
+			local addr = session_coroutine_address[co]
+			if session ~= 0 then
+				-- tell the caller why its call failed
+				c.send(addr, skynet.PTYPE_ERROR, session, tostring(command))
+			end
+			session_coroutine_id[co] = nil
+		end
+		session_coroutine_address[co] = nil
+		skynet.fork(function() end) -- trigger command "SUSPEND"
+		local tb = traceback(co, tostring(command))
+		coroutine.close(co)
+		error(tb)
+	end
+	if command == "SUSPEND" then
+		return dispatch_wakeup()
+	elseif command == "QUIT" then
+		coroutine.close(co)
+		-- service exit
+		return
+	elseif command == "USER" then
+		-- See skynet.coroutine for detail
+		error("Call skynet.coroutine.yield out of skynet.coroutine.resume\n" .. traceback(co))
+	elseif command == nil then
+		-- debug trace
+		return
+	else
+		error("Unknown command : " .. command .. "\n" .. traceback(co))
+	end
+end
+skynet._suspend = suspend
+
+-- timers
+
+function skynet.timeout(ti, func)
+	local session = c.timeout(ti)
+	assert(session)
+	local co = co_create(func)
+	assert(session_id_coroutine[session] == nil)
+	session_id_coroutine[session] = co
+	return co -- for debug
+end
+
+local function suspend_sleep(session, token)
+	session_id_coroutine[session] = running_thread
+	assert(sleep_session[token] == nil, "token duplicative")
+	sleep_session[token] = session
+	return coroutine_yield "SUSPEND"
+end
+
+function skynet.sleep(ti, token)
+	local session = c.timeout(ti)
+	assert(session)
+	token = token or coroutine_running()
+	local succ, ret = suspend_sleep(session, token)
+	sleep_session[token] = nil
+	if succ then
+		return
+	end
+	if ret == "BREAK" then
+		return "BREAK"
+	else
+		error(ret)
+	end
+end
+
+function skynet.yield()
+	return skynet.sleep(0)
+end
+
+function skynet.wait(token)
+	local session = c.genid()
+	token = token or coroutine_running()
+	suspend_sleep(session, token)
+	sleep_session[token] = nil
+	session_id_coroutine[session] = nil
+end
+
+function skynet.wakeup(token)
+	if sleep_session[token] then
+		tinsert(wakeup_queue, token)
+		return true
+	end
+end
+
+-- addresses and time
+
+function skynet.self()
+	return c.self()
+end
+
+function skynet.localname(name)
+	return c.addresscommand("QUERY", name)
+end
+
+skynet.now = c.now
+skynet.hpc = c.hpc
+
+local traceid = 0
+function skynet.trace(info)
+	traceid = traceid + 1
+	skynet.error("TRACE", skynet.address(skynet.self()), traceid, info or "")
+end
+
+local starttime
+
+function skynet.starttime()
+	if not starttime then
+		starttime = c.intcommand("STARTTIME")
+	end
+	return starttime
+end
+
+function skynet.time()
+	return skynet.now() / 100 + (starttime or skynet.starttime())
+end
+
+function skynet.exit()
+	fork_queue = { h = 1, t = 0 } -- no fork coroutine can be executed after skynet.exit
+	skynet.send(".launcher", "lua", "REMOVE", skynet.self(), false)
+	skynet._fail_pending("service " .. skynet.address(skynet.self()) .. " exited")
+	for session, co in pairs(session_id_coroutine) do
+		if type(co) == "thread" and co ~= running_thread then
+			coroutine.close(co)
+		end
+	end
+	c.callback(function(prototype, msg, sz, session, source)
+		if session ~= 0 and source ~= 0 and prototype ~= 1 and prototype ~= 7 then
+			c.send(source, skynet.PTYPE_ERROR, session, "service " .. skynet.address(skynet.self()) .. " exited")
+		end
+	end)
+	c.command("EXIT")
+	-- quit service
+	coroutine_yield "QUIT"
+end
+
+-- Fail every caller still waiting on this service, and release calls it made (skynet.exit
+-- and kill both come here, so a caller never waits on a dead service).
+function skynet._fail_pending(why)
+	for co, session in pairs(session_coroutine_id) do
+		local address = session_coroutine_address[co]
+		if session ~= 0 and address then
+			c.send(address, skynet.PTYPE_ERROR, session, why)
+		end
+	end
+	session_coroutine_id = setmetatable({}, getmetatable(session_coroutine_id))
+	for resp in pairs(unresponse) do
+		resp(false, why)
+	end
+	-- report the sources I call but haven't returned
+	local tmp = {}
+	for session, address in pairs(watching_session) do
+		tmp[address] = true
+	end
+	for address in pairs(tmp) do
+		c.send(address, skynet.PTYPE_ERROR, 0, "")
+	end
+end
+
+c.exithook(function()
+	skynet._fail_pending("service " .. skynet.address(skynet.self()) .. " killed")
+end)
+
+function skynet.getenv(key)
+	return c.command("GETENV", key)
+end
+
+function skynet.setenv(key, value)
+	assert(c.command("GETENV", key) == nil, "Can't setenv exist key : " .. key)
+	c.command("SETENV", key .. " " .. value)
+end
+
+function skynet.send(addr, typename, ...)
+	local p = proto[typename]
+	return c.send(addr, p.id, 0, p.pack(...))
+end
+
+function skynet.rawsend(addr, typename, msg, sz)
+	local p = proto[typename]
+	return c.send(addr, p.id, 0, msg, sz)
+end
+
+skynet.genid = assert(c.genid)
+
+skynet.redirect = function(dest, source, typename, ...)
+	return c.redirect(dest, source, proto[typename].id, ...)
+end
+
+skynet.pack = assert(c.pack)
+skynet.packstring = assert(c.packstring)
+skynet.unpack = assert(c.unpack)
+skynet.tostring = assert(c.tostring)
+skynet.trash = assert(c.trash)
+
+local function yield_call(service, session)
+	watching_session[session] = service
+	session_id_coroutine[session] = running_thread
+	local succ, msg, sz = coroutine_yield "SUSPEND"
+	watching_session[session] = nil
+	if not succ then
+		local why = msg
+		if type(why) ~= "string" or why == "" then
+			why = "call failed"
+		end
+		error(string.format("call %s failed: %s", skynet.address(service), why), 0)
+	end
+	return msg, sz
+end
+
+function skynet.call(addr, typename, ...)
+	local p = proto[typename]
+	if p == nil then
+		error("unknown protocol " .. tostring(typename), 2)
+	end
+	local session = c.send(addr, p.id, nil, p.pack(...))
+	if session == nil then
+		error("call to invalid address " .. skynet.address(addr), 2)
+	end
+	return p.unpack(yield_call(addr, session))
+end
+
+function skynet.rawcall(addr, typename, msg, sz)
+	local p = proto[typename]
+	local session = c.send(addr, p.id, nil, msg, sz)
+	if session == nil then
+		error("call to invalid address " .. skynet.address(addr), 2)
+	end
+	return yield_call(addr, session)
+end
+
+-- Wait for a session started by a Rust IO binding (Redis, SQL, sockets...): returns the
+-- unpacked reply, or raises with the error text.
+function skynet.await(session, what)
+	return skynet.unpack(yield_call(what or 0, session))
+end
+
+-- Like skynet.await but returns the raw (msg, sz) pair.
+function skynet.rawawait(session, what)
+	return yield_call(what or 0, session)
+end
+
+function skynet.ret(msg, sz)
+	msg = msg or ""
+	local co_session = session_coroutine_id[running_thread]
+	if co_session == nil then
+		error "No session"
+	end
+	session_coroutine_id[running_thread] = nil
+	if co_session == 0 then
+		if sz ~= nil then
+			c.trash(msg, sz)
+		end
+		return false -- send don't need ret
+	end
+	local co_address = session_coroutine_address[running_thread]
+	local ret = c.send(co_address, skynet.PTYPE_RESPONSE, co_session, msg, sz)
+	if ret then
+		return true
+	end
+	return false
+end
+
+function skynet.context()
+	local co_session = session_coroutine_id[running_thread]
+	local co_address = session_coroutine_address[running_thread]
+	return co_session, co_address
+end
+
+function skynet.ignoreret()
+	-- We use session for other uses
+	session_coroutine_id[running_thread] = nil
+end
+
+function skynet.response(pack)
+	pack = pack or skynet.pack
+
+	local co_session = assert(session_coroutine_id[running_thread], "no session")
+	session_coroutine_id[running_thread] = nil
+	local co_address = session_coroutine_address[running_thread]
+	if co_session == 0 then
+		-- do not response when session == 0 (send)
+		return function() end
+	end
+	local function response(ok, ...)
+		if ok == "TEST" then
+			return unresponse[response] ~= nil
+		end
+		if not pack then
+			error "Can't response more than once"
+		end
+
+		local ret
+		if unresponse[response] then
+			if ok then
+				ret = c.send(co_address, skynet.PTYPE_RESPONSE, co_session, pack(...))
+			else
+				ret = c.send(co_address, skynet.PTYPE_ERROR, co_session, tostring((...) or ""))
+			end
+			unresponse[response] = nil
+			ret = ret ~= nil
+		else
+			ret = false
+		end
+		pack = nil
+		return ret
+	end
+	unresponse[response] = co_address
+
+	return response
+end
+
+function skynet.retpack(...)
+	return skynet.ret(skynet.pack(...))
+end
+
+function skynet.dispatch(typename, func)
+	local p = proto[typename]
+	if func then
+		local ret = p.dispatch
+		p.dispatch = func
+		return ret
+	else
+		return p and p.dispatch
+	end
+end
+
+local function unknown_request(session, address, msg, sz, prototype)
+	skynet.error(string.format("Unknown request (%s): %s", prototype, c.tostring(msg, sz)))
+	error(string.format("Unknown session : %d from %x", session, address))
+end
+
+function skynet.dispatch_unknown_request(unknown)
+	local prev = unknown_request
+	unknown_request = unknown
+	return prev
+end
+
+local function unknown_response(session, address, msg, sz)
+	skynet.error(string.format("Response message : %s", c.tostring(msg, sz)))
+	error(string.format("Unknown session : %d from %x", session, address))
+end
+
+function skynet.dispatch_unknown_response(unknown)
+	local prev = unknown_response
+	unknown_response = unknown
+	return prev
+end
+
+function skynet.fork(func, ...)
+	local n = select("#", ...)
+	local co
+	if n == 0 then
+		co = co_create(func)
+	else
+		local args = { ... }
+		co = co_create(function() func(table.unpack(args, 1, n)) end)
+	end
+	local t = fork_queue.t + 1
+	fork_queue.t = t
+	fork_queue[t] = co
+	return co
+end
+
+local function raw_dispatch_message(prototype, msg, sz, session, source)
+	-- skynet.PTYPE_RESPONSE = 1, read skynet.h
+	if prototype == 1 then
+		local co = session_id_coroutine[session]
+		if co == "BREAK" then
+			session_id_coroutine[session] = nil
+		elseif co == nil then
+			unknown_response(session, source, msg, sz)
+		else
+			session_id_coroutine[session] = nil
+			suspend(co, coroutine_resume(co, true, msg, sz, session))
+		end
+	elseif prototype == 7 and session ~= 0 and session_id_coroutine[session] ~= nil then
+		-- a call, timer-independent IO wait or sleep we own failed: resume it with the reason
+		local co = session_id_coroutine[session]
+		session_id_coroutine[session] = nil
+		if co ~= "BREAK" then
+			watching_session[session] = nil
+			suspend(co, coroutine_resume(co, false, c.tostring(msg, sz)))
+		end
+	else
+		local p = proto[prototype]
+		if p == nil then
+			if session ~= 0 then
+				c.send(source, skynet.PTYPE_ERROR, session, "unknown protocol " .. tostring(prototype))
+			else
+				unknown_request(session, source, msg, sz, prototype)
+			end
+			return
+		end
+
+		local f = p.dispatch
+		if f then
+			local co = co_create(f)
+			session_coroutine_id[co] = session
+			session_coroutine_address[co] = source
+			suspend(co, coroutine_resume(co, session, source, p.unpack(msg, sz)))
+		else
+			if session ~= 0 then
+				c.send(source, skynet.PTYPE_ERROR, session, "no dispatch function for protocol " .. p.name)
+			else
+				unknown_request(session, source, msg, sz, p.name)
+			end
+		end
+	end
+end
+
+function skynet.dispatch_message(...)
+	local succ, err = pcall(raw_dispatch_message, ...)
+	while true do
+		if fork_queue.h > fork_queue.t then
+			-- queue is empty
+			fork_queue.h = 1
+			fork_queue.t = 0
+			break
+		end
+		-- pop queue
+		local h = fork_queue.h
+		local co = fork_queue[h]
+		fork_queue[h] = nil
+		fork_queue.h = h + 1
+
+		local fork_succ, fork_err = pcall(suspend, co, coroutine_resume(co))
+		if not fork_succ then
+			if succ then
+				succ = false
+				err = tostring(fork_err)
+			else
+				err = tostring(err) .. "\n" .. tostring(fork_err)
+			end
+		end
+	end
+	assert(succ, tostring(err))
+end
+
+-- services
+
+function skynet.newservice(name, ...)
+	return skynet.call(".launcher", "lua", "LAUNCH", "snlua", name, ...)
+end
+
+function skynet.uniqueservice(global, ...)
+	if global == true then
+		return assert(skynet.call(".service", "lua", "GLAUNCH", ...))
+	else
+		return assert(skynet.call(".service", "lua", "LAUNCH", global, ...))
+	end
+end
+
+function skynet.queryservice(global, ...)
+	if global == true then
+		return assert(skynet.call(".service", "lua", "GQUERY", ...))
+	else
+		return assert(skynet.call(".service", "lua", "QUERY", global, ...))
+	end
+end
+
+function skynet.address(addr)
+	if type(addr) == "number" then
+		return string.format(":%08x", addr)
+	else
+		return tostring(addr)
+	end
+end
+
+function skynet.harbor(addr)
+	return c.harbor(addr)
+end
+
+skynet.error = c.error
+skynet.tracelog = c.error
+
+-- true: force on
+-- false: force off
+-- nil: optional (use skynet.trace() to trace one message)
+function skynet.traceproto(prototype, flag)
+	local p = assert(proto[prototype])
+	p.trace = flag
+end
+
+----- register protocol
+do
+	local REG = skynet.register_protocol
+
+	REG {
+		name = "lua",
+		id = skynet.PTYPE_LUA,
+		pack = skynet.pack,
+		unpack = skynet.unpack,
+	}
+
+	REG {
+		name = "response",
+		id = skynet.PTYPE_RESPONSE,
+	}
+
+	REG {
+		name = "error",
+		id = skynet.PTYPE_ERROR,
+		unpack = function(msg, sz) return c.tostring(msg, sz) end,
+		dispatch = function(session, source, msg) _error_dispatch(session, source, msg) end,
+	}
+end
+
+skynet.init = nil
+local init_func = {}
+
+function skynet.init(f, name)
+	assert(type(f) == "function")
+	if init_func == nil then
+		f()
+	else
+		tinsert(init_func, f)
+		if name then
+			assert(type(name) == "string")
+			assert(init_func[name] == nil)
+			init_func[name] = f
+		end
+	end
+end
+
+local function init_all()
+	local funcs = init_func
+	init_func = nil
+	if funcs then
+		for _, f in ipairs(funcs) do
+			f()
+		end
+	end
+end
+
+local function ret(f, ...)
+	f()
+	return ...
+end
+
+local function init_template(start, ...)
+	init_all()
+	init_func = {}
+	return ret(init_all, start(...))
+end
+
+function skynet.pcall(start, ...)
+	return xpcall(init_template, traceback, start, ...)
+end
+
+function skynet.init_service(start)
+	local ok, err = skynet.pcall(start)
+	if not ok then
+		skynet.error("init service failed: " .. tostring(err))
+		skynet.send(".launcher", "lua", "ERROR", tostring(err))
+		skynet.exit()
+	else
+		skynet.send(".launcher", "lua", "LAUNCHOK")
+	end
+end
+
+function skynet.start(start_func)
+	c.callback(skynet.dispatch_message)
+	init_thread = skynet.timeout(0, function()
+		skynet.init_service(start_func)
+		init_thread = nil
+	end)
+end
+
+function skynet.endless()
+	return (c.intcommand("STAT", "endless") == 1)
+end
+
+function skynet.mqlen()
+	return c.intcommand("STAT", "mqlen")
+end
+
+function skynet.stat(what)
+	if what == "task" then
+		return skynet.task()
+	end
+	return c.intcommand("STAT", what)
+end
+
+local function task_traceback(co)
+	if co == "BREAK" then
+		return co
+	else
+		return traceback(co)
+	end
+end
+
+function skynet.task(ret)
+	if ret == nil then
+		local t = 0
+		for _, co in pairs(session_id_coroutine) do
+			if type(co) == "thread" then
+				t = t + 1
+			end
+		end
+		return t
+	end
+	if ret == "init" then
+		if init_thread then
+			return traceback(init_thread)
+		else
+			return
+		end
+	end
+	local tt = type(ret)
+	if tt == "table" then
+		for session, co in pairs(session_id_coroutine) do
+			ret[session] = task_traceback(co)
+		end
+		return
+	elseif tt == "number" then
+		local co = session_id_coroutine[ret]
+		if co then
+			return task_traceback(co)
+		else
+			return "No session"
+		end
+	elseif tt == "thread" then
+		for session, co in pairs(session_id_coroutine) do
+			if co == ret then
+				return session
+			end
+		end
+		return
+	end
+end
+
+function skynet.uniqtask()
+	local stacks = {}
+	for session, co in pairs(session_id_coroutine) do
+		local stack = task_traceback(co)
+		local info = stacks[stack] or { count = 0, sessions = {} }
+		info.count = info.count + 1
+		if info.count < 10 then
+			info.sessions[#info.sessions + 1] = session
+		end
+		stacks[stack] = info
+	end
+	return stacks
+end
+
+function skynet.term(service)
+	return _error_dispatch(0, service)
+end
+
+function skynet.memlimit(bytes)
+	debug.getregistry().memlimit = bytes
+	skynet.memlimit = nil -- set only once
+end
+
+-- Inject internal debug framework
+local debug = require "skynet.debug"
+debug.init(skynet, {
+	dispatch = skynet.dispatch_message,
+	suspend = suspend,
+	resume = coroutine_resume,
+})
+
+return skynet

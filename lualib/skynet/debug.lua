@@ -1,0 +1,113 @@
+-- The "debug" protocol every service answers (console: mem, gc, stat, ping, exit, ...).
+
+local table = table
+local extern_dbgcmd = {}
+
+local function init(skynet, export)
+	local internal_info_func
+
+	function skynet.info_func(func)
+		internal_info_func = func
+	end
+
+	local dbgcmd
+
+	local function init_dbgcmd()
+		dbgcmd = {}
+
+		function dbgcmd.MEM()
+			local kb = collectgarbage "count"
+			skynet.ret(skynet.pack(kb))
+		end
+
+		function dbgcmd.GC()
+			collectgarbage "collect"
+			skynet.ret(skynet.pack(collectgarbage "count"))
+		end
+
+		function dbgcmd.STAT()
+			skynet.ret(skynet.pack({
+				task = skynet.task(),
+				mqlen = skynet.stat "mqlen",
+				cpu = skynet.stat "cpu",
+				message = skynet.stat "message",
+			}))
+		end
+
+		function dbgcmd.TASK(session)
+			if session then
+				skynet.ret(skynet.pack(skynet.task(session)))
+			else
+				skynet.ret(skynet.pack(skynet.task()))
+			end
+		end
+
+		function dbgcmd.UNIQTASK()
+			skynet.ret(skynet.pack(skynet.uniqtask()))
+		end
+
+		function dbgcmd.INFO(...)
+			if internal_info_func then
+				skynet.ret(skynet.pack(internal_info_func(...)))
+			else
+				skynet.ret(skynet.pack(nil))
+			end
+		end
+
+		function dbgcmd.EXIT()
+			skynet.exit()
+		end
+
+		function dbgcmd.RUN(source, filename, ...)
+			local inject = require "skynet.inject"
+			local args = table.pack(...)
+			local ok, output = inject(skynet, source, filename, args, export.dispatch, skynet.register_protocol)
+			collectgarbage "collect"
+			skynet.ret(skynet.pack(ok, table.concat(output, "\n")))
+		end
+
+		function dbgcmd.TERM(service)
+			skynet.term(service)
+		end
+
+		function dbgcmd.SUPPORT(pname)
+			return skynet.ret(skynet.pack(skynet.dispatch(pname) ~= nil))
+		end
+
+		function dbgcmd.PING()
+			return skynet.ret()
+		end
+
+		function dbgcmd.LINK()
+			skynet.response() -- get response, but not return. raise error when exit
+		end
+
+		return dbgcmd
+	end -- function init_dbgcmd
+
+	local function _debug_dispatch(session, address, cmd, ...)
+		dbgcmd = dbgcmd or init_dbgcmd() -- lazy init dbgcmd
+		local f = dbgcmd[cmd] or extern_dbgcmd[cmd]
+		assert(f, cmd)
+		f(...)
+	end
+
+	skynet.register_protocol {
+		name = "debug",
+		id = assert(skynet.PTYPE_DEBUG),
+		pack = assert(skynet.pack),
+		unpack = assert(skynet.unpack),
+		dispatch = _debug_dispatch,
+	}
+end
+
+local function reg_debugcmd(name, fn)
+	local prev = extern_dbgcmd[name]
+	extern_dbgcmd[name] = fn
+	return prev
+end
+
+return {
+	init = init,
+	reg_debugcmd = reg_debugcmd,
+}

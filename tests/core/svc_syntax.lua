@@ -1,0 +1,3 @@
+-- Helper: does not compile.
+local skynet = require "skynet"
+this is not lua
