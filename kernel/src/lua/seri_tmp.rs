@@ -146,3 +146,49 @@ pub fn unpack(lua: &Lua, data: &[u8]) -> mlua::Result<MultiValue> {
     let vals = unpack_svalues(data).map_err(|e| mlua::Error::runtime(e.to_string()))?;
     vals.iter().map(|v| svalue_to_lua(lua, v)).collect()
 }
+
+fn write_svalue(w: &mut Writer, v: &SValue) {
+    match v {
+        SValue::Nil => w.nil(),
+        SValue::Bool(b) => w.boolean(*b),
+        SValue::Int(i) => w.integer(*i),
+        SValue::Real(f) => w.real(*f),
+        SValue::Str(s) => w.string(s),
+        SValue::Ptr(p) => w.pointer(*p),
+        SValue::Table(t) => {
+            w.table_begin(t.array.len());
+            for v in &t.array { write_svalue(w, v); }
+            for (k, v) in &t.hash { write_svalue(w, k); write_svalue(w, v); }
+            w.table_end();
+        }
+    }
+}
+
+pub fn pack_svalues(values: &[SValue]) -> Vec<u8> {
+    let mut w = Writer::new();
+    for v in values { write_svalue(&mut w, v); }
+    w.finish()
+}
+
+pub fn lua_to_svalue(v: &Value) -> mlua::Result<SValue> {
+    Ok(match v {
+        Value::Nil => SValue::Nil,
+        Value::Boolean(b) => SValue::Bool(*b),
+        Value::Integer(i) => SValue::Int(*i),
+        Value::Number(n) => SValue::Real(*n),
+        Value::String(s) => SValue::Str(Bytes::copy_from_slice(&s.as_bytes())),
+        Value::LightUserData(p) => SValue::Ptr(p.0 as u64),
+        Value::Table(t) => {
+            let n = t.raw_len();
+            let mut st = STable::default();
+            for i in 1..=n { st.array.push(lua_to_svalue(&t.raw_get::<Value>(i)?)?); }
+            for pair in t.pairs::<Value, Value>() {
+                let (k, val) = pair?;
+                if let Value::Integer(i) = k { if i > 0 && (i as usize) <= n { continue; } }
+                st.hash.push((lua_to_svalue(&k)?, lua_to_svalue(&val)?));
+            }
+            SValue::Table(st)
+        }
+        other => return Err(mlua::Error::runtime(format!("Unsupport type {} to serialize", other.type_name()))),
+    })
+}
