@@ -1,0 +1,140 @@
+//! The node binary as operators meet it: config errors, skynet configs, console, warnings.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::Stdio;
+use std::time::Duration;
+
+fn run_config(config: &str, envs: &[(&str, &str)], limit: u64) -> common::Output {
+    let mut c = common::cirrus();
+    c.arg(config).stdout(Stdio::piped()).stderr(Stdio::piped());
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    common::wait(c.spawn().unwrap(), Duration::from_secs(limit))
+}
+
+#[test]
+fn malformed_config_exits_2_naming_file_and_line() {
+    let out = run_config("tests/fixtures/bad_syntax.lua", &[], 10);
+    assert_eq!(out.code, Some(2), "{}", out.text);
+    assert!(out.text.contains("bad_syntax.lua:2"), "{}", out.text);
+    assert_eq!(out.text.trim().lines().count(), 1, "one-line error: {}", out.text);
+}
+
+#[test]
+fn missing_start_service_exits_2_naming_the_key() {
+    let out = run_config("tests/fixtures/missing_start.lua", &[], 10);
+    assert_eq!(out.code, Some(2), "{}", out.text);
+    assert!(out.text.contains("`start`") && out.text.contains("no_such_start_service"), "{}", out.text);
+}
+
+#[test]
+fn missing_config_file_and_unset_env_exit_2() {
+    let out = run_config("tests/fixtures/nope.lua", &[], 10);
+    assert_eq!(out.code, Some(2), "{}", out.text);
+    assert!(out.text.contains("nope.lua"), "{}", out.text);
+    let out = run_config("tests/fixtures/node_test.lua", &[("CIRRUS_CONSOLE_PORT", "nil")], 10);
+    assert_eq!(out.code, Some(2), "{}", out.text);
+    assert!(out.text.contains("CIRRUS_START"), "{}", out.text);
+}
+
+#[test]
+fn skynet_config_loads_with_notices_for_ignored_keys() {
+    let out = run_config("tests/fixtures/skynet_style.lua", &[], 20);
+    assert_eq!(out.code, Some(0), "{}", out.text);
+    assert!(out.text.contains("HELLO ./skynet.pid"), "{}", out.text);
+    for key in ["lualoader", "lua_cpath", "cpath", "snax", "daemon"] {
+        assert!(out.text.contains(&format!("`{key}` is ignored")), "notice for {key}: {}", out.text);
+    }
+    assert!(!out.text.contains("`bootstrap` is ignored"), "default bootstrap needs no notice");
+}
+
+#[test]
+fn help_explains_usage() {
+    let out = common::wait(common::cirrus().arg("--help").stdout(Stdio::piped()).spawn().unwrap(), Duration::from_secs(5));
+    assert_eq!(out.code, Some(0));
+    assert!(out.text.contains("config") && out.text.contains("sproto"), "{}", out.text);
+}
+
+#[test]
+fn endless_loop_is_reported_with_the_service() {
+    let out = run_config("tests/fixtures/node_test.lua", &[("CIRRUS_START", "endless"), ("CIRRUS_CONSOLE_PORT", "nil")], 30);
+    assert_eq!(out.code, Some(0), "{}", out.text);
+    assert!(out.text.contains("maybe an endless loop"), "{}", out.text);
+    assert!(out.text.contains("ENDLESS true"), "{}", out.text);
+}
+
+#[test]
+fn mailbox_overload_is_reported() {
+    let out = run_config("tests/fixtures/node_test.lua", &[("CIRRUS_START", "overload"), ("CIRRUS_CONSOLE_PORT", "nil")], 30);
+    assert_eq!(out.code, Some(0), "{}", out.text);
+    assert!(out.text.contains("COUNT 3000"), "{}", out.text);
+    assert!(out.text.contains("may overload, message queue length = 1025"), "{}", out.text);
+    assert!(out.text.contains("may overload, message queue length = 2049"), "{}", out.text);
+}
+
+/// Send console commands and read until each `<CMD ...>` terminator.
+fn console(port: u16, cmds: &[&str]) -> Vec<String> {
+    let mut stream = None;
+    for _ in 0..100 {
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            stream = Some(s);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut s = stream.expect("console reachable");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap(); // welcome
+    let mut outs = Vec::new();
+    for c in cmds {
+        writeln!(s, "{c}").unwrap();
+        let mut out = String::new();
+        loop {
+            line.clear();
+            if r.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+            out.push_str(&line);
+            if line.starts_with("<CMD") {
+                break;
+            }
+        }
+        outs.push(out);
+    }
+    outs
+}
+
+#[test]
+fn console_commands() {
+    let port = common::free_port();
+    let mut child = common::cirrus()
+        .arg("tests/fixtures/node_test.lua")
+        .env("CIRRUS_START", "hello")
+        .env("CIRRUS_CONSOLE_PORT", port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let outs = console(port, &["help", "list", "stat", "mem", "gc", "service", "ping .launcher", "bogus"]);
+    let hello = outs[1].lines().find(|l| l.contains("snlua hello")).expect("hello listed").to_string();
+    let addr = hello.split_whitespace().next().unwrap().to_string();
+    let more = console(port, &[&format!("ping {addr}"), &format!("exit {addr}"), "list", &format!("kill {addr}")]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(outs[0].contains("list") && outs[0].ends_with("<CMD OK>\n"), "{}", outs[0]);
+    assert!(outs[1].contains(".launcher") && outs[1].contains("logger"), "{}", outs[1]);
+    assert!(outs[2].contains("message:") && outs[2].contains("task:"), "{}", outs[2]);
+    assert!(outs[3].contains(" Kb") && outs[3].contains("total"), "{}", outs[3]);
+    assert!(outs[4].contains(" Kb"), "{}", outs[4]);
+    assert!(outs[5].ends_with("<CMD OK>\n"), "{}", outs[5]);
+    assert!(outs[6].contains(" ms"), "{}", outs[6]);
+    assert!(outs[7].contains("<CMD Error>"), "{}", outs[7]);
+    assert!(more[0].contains(" ms"), "{}", more[0]);
+    assert!(!more[2].contains("snlua hello"), "hello exited: {}", more[2]);
+    assert!(more[3].contains("<CMD Error>"), "killing a gone service is an error: {}", more[3]);
+}
