@@ -816,12 +816,29 @@ function skynet.memlimit(bytes)
 	skynet.memlimit = nil -- set only once
 end
 
--- Inject internal debug framework
-local debug = require "skynet.debug"
-debug.init(skynet, {
-	dispatch = skynet.dispatch_message,
-	suspend = suspend,
-	resume = coroutine_resume,
-})
+-- The debug protocol (console mem/gc/stat/ping...) loads its module on first use, so idle
+-- services don't carry it.
+local info_func
+function skynet.info_func(func)
+	info_func = func
+end
+
+skynet.register_protocol {
+	name = "debug",
+	id = skynet.PTYPE_DEBUG,
+	pack = skynet.pack,
+	unpack = skynet.unpack,
+	dispatch = function(...)
+		local dbg = require "skynet.debug"
+		local f = dbg.init(skynet, {
+			dispatch = skynet.dispatch_message,
+			suspend = suspend,
+			resume = coroutine_resume,
+			info = function() return info_func end,
+		})
+		proto.debug.dispatch = f
+		return f(...)
+	end,
+}
 
 return skynet

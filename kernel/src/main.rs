@@ -1,6 +1,11 @@
 //! `cirrus CONFIG` starts a node; `cirrus sproto check|dump FILE` helps designers with schemas.
 
 use clap::{Parser, Subcommand};
+
+// Lua states allocate many small objects and grow steadily as services spawn; mimalloc avoids
+// glibc arenas growing page by page (one mprotect syscall per step) on worker threads.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::path::PathBuf;
 use std::process::ExitCode;
 

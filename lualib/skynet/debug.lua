@@ -4,12 +4,6 @@ local table = table
 local extern_dbgcmd = {}
 
 local function init(skynet, export)
-	local internal_info_func
-
-	function skynet.info_func(func)
-		internal_info_func = func
-	end
-
 	local dbgcmd
 
 	local function init_dbgcmd()
@@ -47,8 +41,9 @@ local function init(skynet, export)
 		end
 
 		function dbgcmd.INFO(...)
-			if internal_info_func then
-				skynet.ret(skynet.pack(internal_info_func(...)))
+			local info = export.info()
+			if info then
+				skynet.ret(skynet.pack(info(...)))
 			else
 				skynet.ret(skynet.pack(nil))
 			end
@@ -92,13 +87,7 @@ local function init(skynet, export)
 		f(...)
 	end
 
-	skynet.register_protocol {
-		name = "debug",
-		id = assert(skynet.PTYPE_DEBUG),
-		pack = assert(skynet.pack),
-		unpack = assert(skynet.unpack),
-		dispatch = _debug_dispatch,
-	}
+	return _debug_dispatch
 end
 
 local function reg_debugcmd(name, fn)

@@ -33,8 +33,19 @@ pub fn search(patterns: &str, name: &str) -> Result<(PathBuf, String), String> {
     Err(tried)
 }
 
+/// Framework modules (`skynet`, `skynet.*`) are cached without debug info: every service loads
+/// them, and line tables are a large share of an idle service's memory. User code keeps its
+/// line numbers for tracebacks.
+fn strip_module(name: &str) -> bool {
+    name == "skynet" || name.starts_with("skynet.")
+}
+
 /// Load a Lua file as a function, through the bytecode cache.
 pub fn load_file(lua: &Lua, path: &Path) -> mlua::Result<Function> {
+    load_file_with(lua, path, false)
+}
+
+fn load_file_with(lua: &Lua, path: &Path, strip: bool) -> mlua::Result<Function> {
     let chunkname = format!("@{}", path.display());
     let mtime = std::fs::metadata(path)
         .and_then(|m| m.modified())
@@ -44,9 +55,13 @@ pub fn load_file(lua: &Lua, path: &Path) -> mlua::Result<Function> {
         return lua.load(&code[..]).set_name(chunkname).set_mode(ChunkMode::Binary).into_function();
     }
     let src = std::fs::read(path).map_err(|e| mlua::Error::runtime(format!("cannot open {}: {e}", path.display())))?;
-    let f = lua.load(&src[..]).set_name(chunkname).set_mode(ChunkMode::Text).into_function()?;
-    let code = Arc::new(f.dump(false));
-    cache().lock().insert(path.to_path_buf(), (mtime, code));
+    let f = lua.load(&src[..]).set_name(chunkname.clone()).set_mode(ChunkMode::Text).into_function()?;
+    let code = Arc::new(f.dump(strip));
+    cache().lock().insert(path.to_path_buf(), (mtime, code.clone()));
+    if strip {
+        // Load the stripped form here too, so this state matches the others.
+        return lua.load(&code[..]).set_name(chunkname).set_mode(ChunkMode::Binary).into_function();
+    }
     Ok(f)
 }
 
@@ -58,7 +73,7 @@ pub fn install_searcher(lua: &Lua) -> mlua::Result<()> {
         let file = name.replace('.', "/");
         match search(&path, &file) {
             Ok((p, _)) => {
-                let f = load_file(lua, &p)?;
+                let f = load_file_with(lua, &p, strip_module(&name))?;
                 Ok((mlua::Value::Function(f), mlua::Value::String(lua.create_string(p.to_string_lossy().as_bytes())?)))
             }
             Err(tried) => Ok((mlua::Value::String(lua.create_string(tried)?), mlua::Value::Nil)),

@@ -83,7 +83,8 @@ impl Scheduler {
         loop {
             let next = NEXT.with(|c| c.borrow_mut().take());
             let slot = match next {
-                Some(s) if streak < NEXT_STREAK => {
+                // Keep a warm pair on this thread unless others are waiting in the global queue.
+                Some(s) if streak < NEXT_STREAK || self.rx.is_empty() => {
                     streak += 1;
                     s
                 }
