@@ -334,8 +334,13 @@ function skynet.setenv(key, value)
 	c.command("SETENV", key .. " " .. value)
 end
 
+local sendpack = c.sendpack
+
 function skynet.send(addr, typename, ...)
 	local p = proto[typename]
+	if p.pack == skynet.pack then
+		return sendpack(addr, p.id, 0, ...)
+	end
 	return c.send(addr, p.id, 0, p.pack(...))
 end
 
@@ -376,7 +381,12 @@ function skynet.call(addr, typename, ...)
 	if p == nil then
 		error("unknown protocol " .. tostring(typename), 2)
 	end
-	local session = c.send(addr, p.id, nil, p.pack(...))
+	local session
+	if p.pack == skynet.pack then
+		session = sendpack(addr, p.id, nil, ...)
+	else
+		session = c.send(addr, p.id, nil, p.pack(...))
+	end
 	if session == nil then
 		error("call to invalid address " .. skynet.address(addr), 2)
 	end

@@ -3,7 +3,7 @@
 //! skynet, where users can read them.
 
 use super::ctx::LuaCtx;
-use super::msgbuf::read_with;
+use super::msgbuf::{read_with, with_bytes};
 use super::seri;
 use crate::node::node;
 use crate::service::{fmt_handle, Handle, Message, PTYPE_TEXT};
@@ -39,9 +39,12 @@ fn do_send(ctx: &LuaCtx, dest: &Value, source: Handle, ptype: u8, session: Optio
         Some(s) => s,
         None => ctx.genid(),
     };
-    match node().send(Message::new(source, session, ptype, data), h) {
-        Ok(()) => Ok(Some(session)),
-        Err(_) => Ok(None),
+    match ctx.dest(h) {
+        Some(slot) => {
+            node().deliver(&slot, Message::new(source, session, ptype, data));
+            Ok(Some(session))
+        }
+        None => Ok(None),
     }
 }
 
@@ -91,6 +94,33 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
         "send",
         lua.create_function(move |_, (dest, ptype, session, msg, sz): (Value, u8, Option<i32>, Value, Option<Value>)| {
             do_send(&c, &dest, c.handle, ptype, session, &msg, opt_size(sz)?)
+        })?,
+    )?;
+    // skynet.send/call with the lua protocol: pack and send in one step, skipping the
+    // (pointer, size) round trip through Lua.
+    let c = ctx.clone();
+    t.set(
+        "sendpack",
+        lua.create_function(move |_, mut args: MultiValue| {
+            let dest = args.pop_front().unwrap_or(Value::Nil);
+            let ptype = match args.pop_front() {
+                Some(Value::Integer(i)) => i as u8,
+                other => return Err(mlua::Error::runtime(format!("bad protocol id {other:?}"))),
+            };
+            let session = match args.pop_front() {
+                Some(Value::Integer(i)) => Some(i as i32),
+                _ => None,
+            };
+            let data = Bytes::from(seri::pack(&args)?);
+            let Some(h) = to_handle(&dest)? else { return Ok(None) };
+            let session = session.unwrap_or_else(|| c.genid());
+            match c.dest(h) {
+                Some(slot) => {
+                    node().deliver(&slot, Message::new(c.handle, session, ptype, data));
+                    Ok(Some(session))
+                }
+                None => Ok(None),
+            }
         })?,
     )?;
     let c = ctx.clone();
@@ -154,8 +184,7 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
     t.set(
         "tostring",
         lua.create_function(move |lua, (msg, sz): (Value, Option<Value>)| {
-            let b = read_with(Some(&c), &msg, opt_size(sz)?, false)?;
-            lua.create_string(&b[..])
+            with_bytes(&c, &msg, opt_size(sz)?, |b| lua.create_string(b))
         })?,
     )?;
     let c = ctx.clone();
@@ -179,8 +208,7 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
     t.set(
         "unpack",
         lua.create_function(move |lua, (msg, sz): (Value, Option<Value>)| {
-            let b = read_with(Some(&c), &msg, opt_size(sz)?, false)?;
-            seri::unpack(lua, &b)
+            with_bytes(&c, &msg, opt_size(sz)?, |b| seri::unpack(lua, b))
         })?,
     )?;
     let c = ctx.clone();

@@ -1,6 +1,7 @@
 //! Per-service state shared by the `skynet.core` functions of one Lua state.
 
-use crate::service::Handle;
+use crate::service::{Handle, Slot};
+use std::sync::Arc;
 use bytes::Bytes;
 use mlua::Function;
 use std::cell::{Cell, RefCell};
@@ -8,6 +9,8 @@ use std::cell::{Cell, RefCell};
 /// Packed buffers not yet sent are kept here so a `(pointer, size)` pair from `skynet.pack`
 /// can be checked before use. A service that packs without sending only keeps the newest few.
 const MAX_PENDING_PACKED: usize = 64;
+/// Recently used destinations, so a hot send skips the shared registry lock.
+const DEST_CACHE: usize = 16;
 
 pub struct LuaCtx {
     pub handle: Handle,
@@ -19,6 +22,7 @@ pub struct LuaCtx {
     pub(crate) callback_version: Cell<u32>,
     pub(crate) exit_hook: RefCell<Option<Function>>,
     pub(crate) exit: Cell<bool>,
+    dests: RefCell<[Option<Arc<Slot>>; DEST_CACHE]>,
 }
 
 impl LuaCtx {
@@ -32,6 +36,7 @@ impl LuaCtx {
             callback_version: Cell::new(0),
             exit_hook: RefCell::new(None),
             exit: Cell::new(false),
+            dests: RefCell::new(Default::default()),
         }
     }
 
@@ -45,6 +50,20 @@ impl LuaCtx {
         s
     }
 
+    /// The live slot for a destination, from the cache or the registry.
+    pub fn dest(&self, h: Handle) -> Option<Arc<Slot>> {
+        let i = h as usize % DEST_CACHE;
+        let mut cache = self.dests.borrow_mut();
+        if let Some(s) = &cache[i] {
+            if s.handle == h && !s.is_closed() {
+                return Some(s.clone());
+            }
+        }
+        let s = crate::node::node().registry.get(h)?;
+        cache[i] = Some(s.clone());
+        Some(s)
+    }
+
     /// Keep a freshly packed buffer until it is sent or trashed; returns its address.
     pub fn hold_packed(&self, b: Bytes) -> *const u8 {
         let p = b.as_ptr();
@@ -54,6 +73,19 @@ impl LuaCtx {
         }
         v.push(b);
         p
+    }
+
+    /// Run `f` on the bytes a `(pointer, size)` pair names without cloning the buffer.
+    pub fn with_slice<R>(&self, p: *const u8, sz: usize, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        {
+            let cur = self.current.borrow();
+            if cur.as_ptr() == p && sz <= cur.len() {
+                return Some(f(&cur[..sz]));
+            }
+        }
+        let v = self.packed.borrow();
+        let b = v.iter().rev().find(|b| b.as_ptr() == p && sz <= b.len())?;
+        Some(f(&b[..sz]))
     }
 
     /// Find the buffer a `(pointer, size)` pair names: the current message or a packed one.

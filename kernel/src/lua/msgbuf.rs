@@ -35,6 +35,32 @@ pub(crate) fn read_with(ctx: Option<&LuaCtx>, v: &Value, sz: Option<usize>, take
     }
 }
 
+/// Run `f` on a message argument's bytes without copying them (unpack, tostring, decoders).
+pub(crate) fn with_bytes<R>(
+    ctx: &LuaCtx,
+    v: &Value,
+    sz: Option<usize>,
+    f: impl FnOnce(&[u8]) -> mlua::Result<R>,
+) -> mlua::Result<R> {
+    match v {
+        Value::String(s) => {
+            let b = s.as_bytes();
+            let n = sz.unwrap_or(b.len()).min(b.len());
+            f(&b[..n])
+        }
+        Value::Nil => f(&[]),
+        Value::LightUserData(p) => {
+            let sz = sz.ok_or_else(|| mlua::Error::runtime("message pointer needs a size"))?;
+            if sz == 0 {
+                return f(&[]);
+            }
+            ctx.with_slice(p.0 as *const u8, sz, f)
+                .ok_or_else(|| mlua::Error::runtime("invalid message pointer (the message is no longer alive)"))?
+        }
+        other => Err(mlua::Error::runtime(format!("expected a message (string or pointer), got {}", other.type_name()))),
+    }
+}
+
 fn lookup(lua: &Lua, v: &Value, sz: Option<usize>, take: bool) -> mlua::Result<Bytes> {
     if let Value::LightUserData(_) = v {
         let ctx = ctx_of(lua)?;

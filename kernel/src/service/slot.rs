@@ -47,6 +47,8 @@ pub struct Slot {
     pub stats: Stats,
     exit_requested: AtomicBool,
     killed: AtomicBool,
+    /// Mirrors the mailbox's closed flag so senders caching this slot can check it lock-free.
+    retired: AtomicBool,
 }
 
 /// Outcome of a push, so the caller can react outside the mailbox lock.
@@ -73,6 +75,7 @@ impl Slot {
             stats: Stats::default(),
             exit_requested: AtomicBool::new(false),
             killed: AtomicBool::new(false),
+            retired: AtomicBool::new(false),
         }
     }
 
@@ -131,11 +134,12 @@ impl Slot {
     pub fn close(&self) -> VecDeque<Message> {
         let mut mq = self.mq.lock();
         mq.closed = true;
+        self.retired.store(true, Ordering::Release);
         std::mem::take(&mut mq.queue)
     }
 
     pub fn is_closed(&self) -> bool {
-        self.mq.lock().closed
+        self.retired.load(Ordering::Acquire)
     }
 
     pub fn with_actor<R>(&self, f: impl FnOnce(&mut Box<dyn Actor>) -> R) -> Option<R> {
