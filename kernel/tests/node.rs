@@ -138,3 +138,19 @@ fn console_commands() {
     assert!(!more[2].contains("snlua hello"), "hello exited: {}", more[2]);
     assert!(more[3].contains("<CMD Error>"), "killing a gone service is an error: {}", more[3]);
 }
+
+#[test]
+fn logger_writes_service_lines_to_the_log_file() {
+    let path = std::env::temp_dir().join(format!("cirrus-log-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let out = run_config("tests/fixtures/logfile.lua", &[("CIRRUS_LOG_FILE", path.to_str().unwrap())], 20);
+    assert_eq!(out.code, Some(0), "{}", out.text);
+    let log = std::fs::read_to_string(&path).expect("log file written");
+    let line = log.lines().find(|l| l.contains("written to 3 the log file")).expect("service line in log");
+    // `2026-11-25 10:00:00.12 [:0000000a] message`
+    let bracket = line.find("[:").expect("address prefix");
+    assert_eq!(&line[bracket + 10..bracket + 12], "] ", "{line}");
+    assert!(line.as_bytes()[4] == b'-' && line.as_bytes()[13] == b':', "timestamp: {line}");
+    assert!(log.contains("cirrus node started"), "tracing lines share the file: {log}");
+    assert!(!out.text.contains("written to 3"), "nothing on stdout: {}", out.text);
+}

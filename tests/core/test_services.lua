@@ -152,4 +152,19 @@ T.case("sharedata: new, query, update seen by readers, delete", function()
 	T.raises(function() sharedata.new("bad", { f = print }) end, "function")
 end)
 
+T.case("forward_type maps a protocol onto another", function()
+	local f = skynet.newservice("svc_forward", "forward")
+	skynet.rawsend(f, "lua", skynet.pack("via lua"))
+	local core = require "skynet.core"
+	core.send(f, skynet.PTYPE_TEXT, 0, skynet.packstring("via text"))
+	T.same(skynet.call(f, "lua", "seen"), { "via lua", "via text" })
+end)
+
+T.case("filter rewrites messages before dispatch", function()
+	local f = skynet.newservice("svc_forward", "filter")
+	skynet.send(f, "lua", "keep")
+	skynet.send(f, "lua", "drop")
+	T.same(skynet.call(f, "lua", "seen"), { "keep", "dropped" })
+end)
+
 T.start()
