@@ -57,7 +57,10 @@ impl Node {
             .thread_name("cirrus-io")
             .enable_all()
             .build()?;
-        let start_time = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let start_time = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
         let n = Node {
             env,
             registry: Registry::new(harbor),

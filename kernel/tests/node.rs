@@ -27,7 +27,11 @@ fn malformed_config_exits_2_naming_file_and_line() {
 fn missing_start_service_exits_2_naming_the_key() {
     let out = run_config("tests/fixtures/missing_start.lua", &[], 10);
     assert_eq!(out.code, Some(2), "{}", out.text);
-    assert!(out.text.contains("`start`") && out.text.contains("no_such_start_service"), "{}", out.text);
+    assert!(
+        out.text.contains("`start`") && out.text.contains("no_such_start_service"),
+        "{}",
+        out.text
+    );
 }
 
 #[test]
@@ -46,21 +50,39 @@ fn skynet_config_loads_with_notices_for_ignored_keys() {
     assert_eq!(out.code, Some(0), "{}", out.text);
     assert!(out.text.contains("HELLO ./skynet.pid"), "{}", out.text);
     for key in ["lualoader", "lua_cpath", "cpath", "snax", "daemon"] {
-        assert!(out.text.contains(&format!("`{key}` is ignored")), "notice for {key}: {}", out.text);
+        assert!(
+            out.text.contains(&format!("`{key}` is ignored")),
+            "notice for {key}: {}",
+            out.text
+        );
     }
-    assert!(!out.text.contains("`bootstrap` is ignored"), "default bootstrap needs no notice");
+    assert!(
+        !out.text.contains("`bootstrap` is ignored"),
+        "default bootstrap needs no notice"
+    );
 }
 
 #[test]
 fn help_explains_usage() {
-    let out = common::wait(common::cirrus().arg("--help").stdout(Stdio::piped()).spawn().unwrap(), Duration::from_secs(5));
+    let out = common::wait(
+        common::cirrus().arg("--help").stdout(Stdio::piped()).spawn().unwrap(),
+        Duration::from_secs(5),
+    );
     assert_eq!(out.code, Some(0));
-    assert!(out.text.contains("config") && out.text.contains("sproto"), "{}", out.text);
+    assert!(
+        out.text.contains("config") && out.text.contains("sproto"),
+        "{}",
+        out.text
+    );
 }
 
 #[test]
 fn endless_loop_is_reported_with_the_service() {
-    let out = run_config("tests/fixtures/node_test.lua", &[("CIRRUS_START", "endless"), ("CIRRUS_CONSOLE_PORT", "nil")], 30);
+    let out = run_config(
+        "tests/fixtures/node_test.lua",
+        &[("CIRRUS_START", "endless"), ("CIRRUS_CONSOLE_PORT", "nil")],
+        30,
+    );
     assert_eq!(out.code, Some(0), "{}", out.text);
     assert!(out.text.contains("maybe an endless loop"), "{}", out.text);
     assert!(out.text.contains("ENDLESS true"), "{}", out.text);
@@ -68,11 +90,23 @@ fn endless_loop_is_reported_with_the_service() {
 
 #[test]
 fn mailbox_overload_is_reported() {
-    let out = run_config("tests/fixtures/node_test.lua", &[("CIRRUS_START", "overload"), ("CIRRUS_CONSOLE_PORT", "nil")], 30);
+    let out = run_config(
+        "tests/fixtures/node_test.lua",
+        &[("CIRRUS_START", "overload"), ("CIRRUS_CONSOLE_PORT", "nil")],
+        30,
+    );
     assert_eq!(out.code, Some(0), "{}", out.text);
     assert!(out.text.contains("COUNT 3000"), "{}", out.text);
-    assert!(out.text.contains("may overload, message queue length = 1025"), "{}", out.text);
-    assert!(out.text.contains("may overload, message queue length = 2049"), "{}", out.text);
+    assert!(
+        out.text.contains("may overload, message queue length = 1025"),
+        "{}",
+        out.text
+    );
+    assert!(
+        out.text.contains("may overload, message queue length = 2049"),
+        "{}",
+        out.text
+    );
 }
 
 /// Send console commands and read until each `<CMD ...>` terminator.
@@ -120,14 +154,46 @@ fn console_commands() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let outs = console(port, &["help", "list", "stat", "mem", "gc", "service", "ping .launcher", "bogus"]);
-    let hello = outs[1].lines().find(|l| l.contains("snlua hello")).expect("hello listed").to_string();
+    let outs = console(
+        port,
+        &[
+            "help",
+            "list",
+            "stat",
+            "mem",
+            "gc",
+            "service",
+            "ping .launcher",
+            "bogus",
+        ],
+    );
+    let hello = outs[1]
+        .lines()
+        .find(|l| l.contains("snlua hello"))
+        .expect("hello listed")
+        .to_string();
     let addr = hello.split_whitespace().next().unwrap().to_string();
-    let more = console(port, &[&format!("ping {addr}"), &format!("exit {addr}"), "list", &format!("kill {addr}")]);
+    let more = console(
+        port,
+        &[
+            &format!("ping {addr}"),
+            &format!("exit {addr}"),
+            "list",
+            &format!("kill {addr}"),
+        ],
+    );
     let _ = child.kill();
     let _ = child.wait();
-    assert!(outs[0].contains("list") && outs[0].ends_with("<CMD OK>\n"), "{}", outs[0]);
-    assert!(outs[1].contains(".launcher") && outs[1].contains("logger"), "{}", outs[1]);
+    assert!(
+        outs[0].contains("list") && outs[0].ends_with("<CMD OK>\n"),
+        "{}",
+        outs[0]
+    );
+    assert!(
+        outs[1].contains(".launcher") && outs[1].contains("logger"),
+        "{}",
+        outs[1]
+    );
     assert!(outs[2].contains("message:") && outs[2].contains("task:"), "{}", outs[2]);
     assert!(outs[3].contains(" Kb") && outs[3].contains("total"), "{}", outs[3]);
     assert!(outs[4].contains(" Kb"), "{}", outs[4]);
@@ -136,21 +202,38 @@ fn console_commands() {
     assert!(outs[7].contains("<CMD Error>"), "{}", outs[7]);
     assert!(more[0].contains(" ms"), "{}", more[0]);
     assert!(!more[2].contains("snlua hello"), "hello exited: {}", more[2]);
-    assert!(more[3].contains("<CMD Error>"), "killing a gone service is an error: {}", more[3]);
+    assert!(
+        more[3].contains("<CMD Error>"),
+        "killing a gone service is an error: {}",
+        more[3]
+    );
 }
 
 #[test]
 fn logger_writes_service_lines_to_the_log_file() {
     let path = std::env::temp_dir().join(format!("cirrus-log-{}.log", std::process::id()));
     let _ = std::fs::remove_file(&path);
-    let out = run_config("tests/fixtures/logfile.lua", &[("CIRRUS_LOG_FILE", path.to_str().unwrap())], 20);
+    let out = run_config(
+        "tests/fixtures/logfile.lua",
+        &[("CIRRUS_LOG_FILE", path.to_str().unwrap())],
+        20,
+    );
     assert_eq!(out.code, Some(0), "{}", out.text);
     let log = std::fs::read_to_string(&path).expect("log file written");
-    let line = log.lines().find(|l| l.contains("written to 3 the log file")).expect("service line in log");
+    let line = log
+        .lines()
+        .find(|l| l.contains("written to 3 the log file"))
+        .expect("service line in log");
     // `2026-11-25 10:00:00.12 [:0000000a] message`
     let bracket = line.find("[:").expect("address prefix");
     assert_eq!(&line[bracket + 10..bracket + 12], "] ", "{line}");
-    assert!(line.as_bytes()[4] == b'-' && line.as_bytes()[13] == b':', "timestamp: {line}");
-    assert!(log.contains("cirrus node started"), "tracing lines share the file: {log}");
+    assert!(
+        line.as_bytes()[4] == b'-' && line.as_bytes()[13] == b':',
+        "timestamp: {line}"
+    );
+    assert!(
+        log.contains("cirrus node started"),
+        "tracing lines share the file: {log}"
+    );
     assert!(!out.text.contains("written to 3"), "nothing on stdout: {}", out.text);
 }

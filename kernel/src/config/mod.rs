@@ -19,8 +19,20 @@ pub enum ConfigError {
 
 /// Keys Cirrus reads itself.
 const KNOWN: &[&str] = &[
-    "thread", "start", "luaservice", "lua_path", "logger", "logpath", "harbor", "preload", "logservice",
-    "console_port", "console_address", "cluster", "nodename", "root",
+    "thread",
+    "start",
+    "luaservice",
+    "lua_path",
+    "logger",
+    "logpath",
+    "harbor",
+    "preload",
+    "logservice",
+    "console_port",
+    "console_address",
+    "cluster",
+    "nodename",
+    "root",
 ];
 
 /// Keys meaningful to skynet that Cirrus accepts but does not act on, with the reason.
@@ -94,7 +106,11 @@ pub fn load_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
         let key = match k {
             mlua::Value::String(s) => s.to_string_lossy(),
             other => {
-                return Err(ConfigError::Key { file, key: format!("{other:?}"), reason: "keys must be names".into() })
+                return Err(ConfigError::Key {
+                    file,
+                    key: format!("{other:?}"),
+                    reason: "keys must be names".into(),
+                })
             }
         };
         let val = match v {
@@ -106,7 +122,10 @@ pub fn load_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
                 return Err(ConfigError::Key {
                     file,
                     key,
-                    reason: format!("a {} is not allowed (use a string, number or boolean)", other.type_name()),
+                    reason: format!(
+                        "a {} is not allowed (use a string, number or boolean)",
+                        other.type_name()
+                    ),
                 })
             }
         };
@@ -152,7 +171,9 @@ pub struct Env {
 
 impl Env {
     pub fn from_map(m: BTreeMap<String, String>) -> Self {
-        Env { map: RwLock::new(m.into_iter().collect()) }
+        Env {
+            map: RwLock::new(m.into_iter().collect()),
+        }
     }
     pub fn get(&self, k: &str) -> Option<String> {
         self.map.read().get(k).cloned()
@@ -190,7 +211,11 @@ mod tests {
         let d = tmpdir("ok");
         write(&d, "common.lua", "thread = 4\nharbor = 0\n");
         std::env::set_var("CIRRUS_CFG_TEST_ROOT", "/opt/game");
-        let p = write(&d, "node.lua", "include \"common.lua\"\nroot = \"$CIRRUS_CFG_TEST_ROOT/\"\nstart = 'main'\ndaemon = false\nratio = 1.5\n");
+        let p = write(
+            &d,
+            "node.lua",
+            "include \"common.lua\"\nroot = \"$CIRRUS_CFG_TEST_ROOT/\"\nstart = 'main'\ndaemon = false\nratio = 1.5\n",
+        );
         let cfg = load_file(&p).unwrap();
         assert_eq!(cfg["thread"], "4");
         assert_eq!(cfg["root"], "/opt/game/");

@@ -40,12 +40,18 @@ impl Console {
         let listener = tokio::net::TcpListener::from_std(std_listener)?;
         let task = node().io().spawn(async move {
             loop {
-                let Ok((stream, peer)) = listener.accept().await else { continue };
+                let Ok((stream, peer)) = listener.accept().await else {
+                    continue;
+                };
                 tracing::info!(%peer, "console connected");
                 tokio::spawn(session(p2.clone(), stream));
             }
         });
-        Ok(Console { port: p.clone(), inner: PortActor(p), task })
+        Ok(Console {
+            port: p.clone(),
+            inner: PortActor(p),
+            task,
+        })
     }
 
     pub fn bind(&self, h: Handle) {
@@ -97,7 +103,11 @@ fn debug_cmd(words: &[&str]) -> Bytes {
 
 fn addr_arg(words: &[&str]) -> anyhow::Result<Handle> {
     let a = words.get(1).ok_or_else(|| anyhow::anyhow!("missing address"))?;
-    let a = if a.starts_with(':') || a.starts_with('.') { a.to_string() } else { format!(":{a}") };
+    let a = if a.starts_with(':') || a.starts_with('.') {
+        a.to_string()
+    } else {
+        format!(":{a}")
+    };
     node().resolve(&a).ok_or_else(|| anyhow::anyhow!("invalid address {a}"))
 }
 
@@ -118,7 +128,10 @@ fn show(v: &SValue) -> String {
 }
 
 async fn debug_call(port: &Port, h: Handle, words: &[&str]) -> anyhow::Result<Vec<SValue>> {
-    let r = port.call(h, PTYPE_DEBUG, debug_cmd(words), CALL_TIMEOUT).await.map_err(anyhow::Error::msg)?;
+    let r = port
+        .call(h, PTYPE_DEBUG, debug_cmd(words), CALL_TIMEOUT)
+        .await
+        .map_err(anyhow::Error::msg)?;
     seri::unpack_svalues(&r).map_err(|e| anyhow::anyhow!("bad debug reply: {e}"))
 }
 
@@ -218,10 +231,15 @@ async fn run(port: &Port, line: &str) -> anyhow::Result<String> {
             let _ = writeln!(out, "{}\t{:.3} ms", fmt_handle(h), t.elapsed().as_secs_f64() * 1000.0);
         }
         "service" => {
-            let mgr = n.resolve(".service").ok_or_else(|| anyhow::anyhow!("no .service manager"))?;
+            let mgr = n
+                .resolve(".service")
+                .ok_or_else(|| anyhow::anyhow!("no .service manager"))?;
             let mut w = Writer::new();
             w.string(b"LIST");
-            let r = port.call(mgr, PTYPE_LUA, Bytes::from(w.finish()), CALL_TIMEOUT).await.map_err(anyhow::Error::msg)?;
+            let r = port
+                .call(mgr, PTYPE_LUA, Bytes::from(w.finish()), CALL_TIMEOUT)
+                .await
+                .map_err(anyhow::Error::msg)?;
             let vals = seri::unpack_svalues(&r).map_err(|e| anyhow::anyhow!("bad reply: {e}"))?;
             if let Some(SValue::Table(t)) = vals.first() {
                 for (k, v) in &t.hash {

@@ -40,7 +40,9 @@ fn with_sink(f: impl FnOnce(&mut dyn Write)) {
 
 /// Local wall-clock time with centiseconds, like skynet's logger.
 pub fn timestamp() -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     let secs = now.as_secs() as libc::time_t;
     let cs = now.subsec_millis() / 10;
     // SAFETY: localtime_r writes into the tm we own; a zeroed tm is a valid initial value.

@@ -17,7 +17,10 @@ pub fn to_handle(v: &Value) -> mlua::Result<Option<Handle>> {
         Value::Integer(i) => Ok(Some(*i as Handle)),
         Value::Number(n) => Ok(Some(*n as Handle)),
         Value::String(s) => Ok(node().resolve(&s.to_str()?)),
-        other => Err(mlua::Error::runtime(format!("invalid address type {}", other.type_name()))),
+        other => Err(mlua::Error::runtime(format!(
+            "invalid address type {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -32,7 +35,15 @@ fn opt_size(v: Option<Value>) -> mlua::Result<Option<usize>> {
 
 /// Send to a local service. Unknown addresses return nil (skynet's contract: `skynet.call`
 /// turns that into "call to invalid address").
-fn do_send(ctx: &LuaCtx, dest: &Value, source: Handle, ptype: u8, session: Option<i32>, msg: &Value, sz: Option<usize>) -> mlua::Result<Option<i32>> {
+fn do_send(
+    ctx: &LuaCtx,
+    dest: &Value,
+    source: Handle,
+    ptype: u8,
+    session: Option<i32>,
+    msg: &Value,
+    sz: Option<usize>,
+) -> mlua::Result<Option<i32>> {
     let data = read_with(Some(ctx), msg, sz, true)?;
     let Some(h) = to_handle(dest)? else { return Ok(None) };
     let session = match session {
@@ -52,7 +63,10 @@ fn int_arg(v: &Value, what: &str) -> mlua::Result<i64> {
     match v {
         Value::Integer(i) => Ok(*i),
         Value::Number(n) => Ok(*n as i64),
-        other => Err(mlua::Error::runtime(format!("{what} must be a number, got {}", other.type_name()))),
+        other => Err(mlua::Error::runtime(format!(
+            "{what} must be a number, got {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -80,7 +94,10 @@ pub fn log(source: Handle, text: impl Into<Bytes>) {
     let n = node();
     let logger = n.logger();
     let data = text.into();
-    if logger == 0 || n.send(Message::new(source, 0, PTYPE_TEXT, data.clone()), logger).is_err() {
+    if logger == 0
+        || n.send(Message::new(source, 0, PTYPE_TEXT, data.clone()), logger)
+            .is_err()
+    {
         crate::logger::write_line(source, &data);
     }
 }
@@ -92,9 +109,11 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
     let c = ctx.clone();
     t.set(
         "send",
-        lua.create_function(move |_, (dest, ptype, session, msg, sz): (Value, u8, Option<i32>, Value, Option<Value>)| {
-            do_send(&c, &dest, c.handle, ptype, session, &msg, opt_size(sz)?)
-        })?,
+        lua.create_function(
+            move |_, (dest, ptype, session, msg, sz): (Value, u8, Option<i32>, Value, Option<Value>)| {
+                do_send(&c, &dest, c.handle, ptype, session, &msg, opt_size(sz)?)
+            },
+        )?,
     )?;
     // skynet.send/call with the lua protocol: pack and send in one step, skipping the
     // (pointer, size) round trip through Lua.
@@ -163,7 +182,10 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
         })?,
     )?;
     t.set("now", lua.create_function(|_, ()| Ok(node().now_cs() as i64))?)?;
-    t.set("hpc", lua.create_function(|_, ()| Ok(node().elapsed().as_nanos() as i64))?)?;
+    t.set(
+        "hpc",
+        lua.create_function(|_, ()| Ok(node().elapsed().as_nanos() as i64))?,
+    )?;
     t.set("self", lua.create_function(move |_, ()| Ok(me))?)?;
     t.set(
         "harbor",
@@ -245,7 +267,10 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
                 None => Value::Nil,
                 Some(s) => match s.parse::<i64>() {
                     Ok(i) => Value::Integer(i),
-                    Err(_) => s.parse::<f64>().map(Value::Number).unwrap_or(Value::String(lua.create_string(&s)?)),
+                    Err(_) => s
+                        .parse::<f64>()
+                        .map(Value::Number)
+                        .unwrap_or(Value::String(lua.create_string(&s)?)),
                 },
             })
         })?,
@@ -262,7 +287,10 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
     t.set(
         "nodename",
         lua.create_function(|_, ()| {
-            Ok(node().env.get("nodename").unwrap_or_else(|| format!("node{}", node().harbor)))
+            Ok(node()
+                .env
+                .get("nodename")
+                .unwrap_or_else(|| format!("node{}", node().harbor)))
         })?,
     )?;
     Ok(t)
@@ -274,7 +302,12 @@ fn param_string(v: Option<Value>) -> mlua::Result<Option<String>> {
         Some(Value::String(s)) => Some(s.to_str()?.to_string()),
         Some(Value::Integer(i)) => Some(i.to_string()),
         Some(Value::Number(n)) => Some(n.to_string()),
-        Some(other) => return Err(mlua::Error::runtime(format!("invalid command parameter {}", other.type_name()))),
+        Some(other) => {
+            return Err(mlua::Error::runtime(format!(
+                "invalid command parameter {}",
+                other.type_name()
+            )))
+        }
     })
 }
 
@@ -294,7 +327,10 @@ fn command(ctx: &LuaCtx, cmd: &str, param: Option<&str>) -> Result<Option<String
         "NAME" => {
             let p = param.ok_or("NAME needs `.name :address`")?;
             let mut it = p.split_whitespace();
-            let (name, addr) = (it.next().ok_or("NAME needs a name")?, it.next().ok_or("NAME needs an address")?);
+            let (name, addr) = (
+                it.next().ok_or("NAME needs a name")?,
+                it.next().ok_or("NAME needs an address")?,
+            );
             let h = n.resolve(addr).ok_or_else(|| format!("invalid address {addr}"))?;
             n.registry.bind_name(name, h).map_err(|e| e.to_string())?;
             Ok(Some(name.to_string()))
@@ -374,7 +410,14 @@ fn command(ctx: &LuaCtx, cmd: &str, param: Option<&str>) -> Result<Option<String
 
 /// Call the per-service callback with one message.
 #[inline]
-pub fn call_callback(cb: &Function, ptype: u8, ptr: *const u8, sz: usize, session: i32, source: Handle) -> mlua::Result<()> {
+pub fn call_callback(
+    cb: &Function,
+    ptype: u8,
+    ptr: *const u8,
+    sz: usize,
+    session: i32,
+    source: Handle,
+) -> mlua::Result<()> {
     let p = if sz == 0 { std::ptr::null_mut() } else { ptr as *mut _ };
     cb.call::<()>((ptype, LightUserData(p), sz, session, source))
 }

@@ -1,10 +1,10 @@
 //! Per-service state shared by the `skynet.core` functions of one Lua state.
 
 use crate::service::{Handle, Slot};
-use std::sync::Arc;
 use bytes::Bytes;
 use mlua::Function;
 use std::cell::{Cell, RefCell};
+use std::sync::Arc;
 
 /// Packed buffers not yet sent are kept here so a `(pointer, size)` pair from `skynet.pack`
 /// can be checked before use. A service that packs without sending only keeps the newest few.

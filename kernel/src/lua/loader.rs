@@ -50,17 +50,33 @@ fn load_file_with(lua: &Lua, path: &Path, strip: bool) -> mlua::Result<Function>
     let mtime = std::fs::metadata(path)
         .and_then(|m| m.modified())
         .map_err(|e| mlua::Error::runtime(format!("cannot open {}: {e}", path.display())))?;
-    let cached = cache().lock().get(path).filter(|(t, _)| *t == mtime).map(|(_, b)| b.clone());
+    let cached = cache()
+        .lock()
+        .get(path)
+        .filter(|(t, _)| *t == mtime)
+        .map(|(_, b)| b.clone());
     if let Some(code) = cached {
-        return lua.load(&code[..]).set_name(chunkname).set_mode(ChunkMode::Binary).into_function();
+        return lua
+            .load(&code[..])
+            .set_name(chunkname)
+            .set_mode(ChunkMode::Binary)
+            .into_function();
     }
     let src = std::fs::read(path).map_err(|e| mlua::Error::runtime(format!("cannot open {}: {e}", path.display())))?;
-    let f = lua.load(&src[..]).set_name(chunkname.clone()).set_mode(ChunkMode::Text).into_function()?;
+    let f = lua
+        .load(&src[..])
+        .set_name(chunkname.clone())
+        .set_mode(ChunkMode::Text)
+        .into_function()?;
     let code = Arc::new(f.dump(strip));
     cache().lock().insert(path.to_path_buf(), (mtime, code.clone()));
     if strip {
         // Load the stripped form here too, so this state matches the others.
-        return lua.load(&code[..]).set_name(chunkname).set_mode(ChunkMode::Binary).into_function();
+        return lua
+            .load(&code[..])
+            .set_name(chunkname)
+            .set_mode(ChunkMode::Binary)
+            .into_function();
     }
     Ok(f)
 }
@@ -74,7 +90,10 @@ pub fn install_searcher(lua: &Lua) -> mlua::Result<()> {
         match search(&path, &file) {
             Ok((p, _)) => {
                 let f = load_file_with(lua, &p, strip_module(&name))?;
-                Ok((mlua::Value::Function(f), mlua::Value::String(lua.create_string(p.to_string_lossy().as_bytes())?)))
+                Ok((
+                    mlua::Value::Function(f),
+                    mlua::Value::String(lua.create_string(p.to_string_lossy().as_bytes())?),
+                ))
             }
             Err(tried) => Ok((mlua::Value::String(lua.create_string(tried)?), mlua::Value::Nil)),
         }

@@ -31,7 +31,10 @@ pub(crate) fn read_with(ctx: Option<&LuaCtx>, v: &Value, sz: Option<usize>, take
             ctx.and_then(|c| c.find(p.0 as *const u8, sz, take))
                 .ok_or_else(|| mlua::Error::runtime("invalid message pointer (the message is no longer alive)"))
         }
-        other => Err(mlua::Error::runtime(format!("expected a message (string or pointer), got {}", other.type_name()))),
+        other => Err(mlua::Error::runtime(format!(
+            "expected a message (string or pointer), got {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -57,7 +60,10 @@ pub(crate) fn with_bytes<R>(
             ctx.with_slice(p.0 as *const u8, sz, f)
                 .ok_or_else(|| mlua::Error::runtime("invalid message pointer (the message is no longer alive)"))?
         }
-        other => Err(mlua::Error::runtime(format!("expected a message (string or pointer), got {}", other.type_name()))),
+        other => Err(mlua::Error::runtime(format!(
+            "expected a message (string or pointer), got {}",
+            other.type_name()
+        ))),
     }
 }
 

@@ -38,7 +38,12 @@ impl Scheduler {
     pub fn new(threads: usize) -> Self {
         let (tx, rx) = crossbeam_channel::unbounded();
         let threads = threads.max(1);
-        Scheduler { tx, rx, threads, monitor: Monitor::new(threads) }
+        Scheduler {
+            tx,
+            rx,
+            threads,
+            monitor: Monitor::new(threads),
+        }
     }
 
     pub fn threads(&self) -> usize {
@@ -155,9 +160,16 @@ impl Scheduler {
                 break;
             }
         }
-        slot.stats.messages.fetch_add(done, std::sync::atomic::Ordering::Relaxed);
-        slot.stats.cpu_ns.fetch_add(started.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
-        slot.stats.memory.store(actor.memory(), std::sync::atomic::Ordering::Relaxed);
+        slot.stats
+            .messages
+            .fetch_add(done, std::sync::atomic::Ordering::Relaxed);
+        slot.stats.cpu_ns.fetch_add(
+            started.elapsed().as_nanos() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        slot.stats
+            .memory
+            .store(actor.memory(), std::sync::atomic::Ordering::Relaxed);
         if retire {
             let a = guard.take();
             drop(guard);

@@ -21,7 +21,9 @@ pub struct Monitor {
 
 impl Monitor {
     pub fn new(threads: usize) -> Self {
-        Monitor { workers: (0..threads).map(|_| WorkerState::default()).collect() }
+        Monitor {
+            workers: (0..threads).map(|_| WorkerState::default()).collect(),
+        }
     }
 
     #[inline]

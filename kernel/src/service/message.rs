@@ -33,7 +33,12 @@ pub struct Message {
 
 impl Message {
     pub fn new(source: Handle, session: i32, ptype: u8, data: Bytes) -> Self {
-        Message { source, session, ptype, data }
+        Message {
+            source,
+            session,
+            ptype,
+            data,
+        }
     }
 
     /// Whether the sender of this message waits for an answer.

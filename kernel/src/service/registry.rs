@@ -99,7 +99,13 @@ impl Registry {
     }
 
     pub fn names_of(&self, h: Handle) -> Vec<String> {
-        let mut v: Vec<String> = self.names.read().iter().filter(|(_, x)| **x == h).map(|(k, _)| k.clone()).collect();
+        let mut v: Vec<String> = self
+            .names
+            .read()
+            .iter()
+            .filter(|(_, x)| **x == h)
+            .map(|(k, _)| k.clone())
+            .collect();
         v.sort();
         v
     }

@@ -81,9 +81,12 @@ impl UserData for Proxy {
             }
         });
         m.add_meta_method_mut(MetaMethod::Len, |_, this, ()| Ok(this.fresh()?.len));
-        m.add_meta_method(MetaMethod::NewIndex, |_, this, _: mlua::MultiValue| -> mlua::Result<()> {
-            Err(mlua::Error::runtime(format!("sharedata {} is read-only", this.name)))
-        });
+        m.add_meta_method(
+            MetaMethod::NewIndex,
+            |_, this, _: mlua::MultiValue| -> mlua::Result<()> {
+                Err(mlua::Error::runtime(format!("sharedata {} is read-only", this.name)))
+            },
+        );
         m.add_meta_function(MetaMethod::Pairs, |lua, ud: AnyUserData| {
             let next = lua.create_function(|lua, (ud, k): (AnyUserData, Value)| {
                 let mut this = ud.borrow_mut::<Proxy>()?;
@@ -103,7 +106,9 @@ impl UserData for Proxy {
             })?;
             Ok((next, ud, Value::Nil))
         });
-        m.add_meta_method(MetaMethod::ToString, |_, this, ()| Ok(format!("sharedata: {}", this.name)));
+        m.add_meta_method(MetaMethod::ToString, |_, this, ()| {
+            Ok(format!("sharedata: {}", this.name))
+        });
     }
 }
 
@@ -115,14 +120,20 @@ pub fn table_from_lua(t: &mlua::Table, depth: usize) -> mlua::Result<Table> {
     let mut entries = Vec::new();
     for pair in t.pairs::<Value, Value>() {
         let (k, v) = pair?;
-        let key = to_key(&k)?.ok_or_else(|| mlua::Error::runtime(format!("sharedata key of type {} not allowed", k.type_name())))?;
+        let key = to_key(&k)?
+            .ok_or_else(|| mlua::Error::runtime(format!("sharedata key of type {} not allowed", k.type_name())))?;
         let val = match v {
             Value::Boolean(b) => Val::Bool(b),
             Value::Integer(i) => Val::Int(i),
             Value::Number(n) => Val::Num(n),
             Value::String(s) => Val::Str(Arc::from(&s.as_bytes()[..])),
             Value::Table(t) => Val::Table(Arc::new(table_from_lua(&t, depth + 1)?)),
-            other => return Err(mlua::Error::runtime(format!("sharedata value of type {} not allowed", other.type_name()))),
+            other => {
+                return Err(mlua::Error::runtime(format!(
+                    "sharedata value of type {} not allowed",
+                    other.type_name()
+                )))
+            }
         };
         entries.push((key, val));
     }
@@ -149,25 +160,41 @@ pub fn open(lua: &Lua) -> mlua::Result<mlua::Table> {
     let err = |e: super::ShareError| mlua::Error::runtime(e.to_string());
     t.set(
         "new",
-        lua.create_function(move |_, (name, tbl): (String, mlua::Table)| store().new_table(&name, table_from_lua(&tbl, 0)?).map_err(err))?,
+        lua.create_function(move |_, (name, tbl): (String, mlua::Table)| {
+            store().new_table(&name, table_from_lua(&tbl, 0)?).map_err(err)
+        })?,
     )?;
     t.set(
         "update",
-        lua.create_function(move |_, (name, tbl): (String, mlua::Table)| store().update(&name, table_from_lua(&tbl, 0)?).map_err(err))?,
+        lua.create_function(move |_, (name, tbl): (String, mlua::Table)| {
+            store().update(&name, table_from_lua(&tbl, 0)?).map_err(err)
+        })?,
     )?;
-    t.set("delete", lua.create_function(move |_, name: String| store().delete(&name).map_err(err))?)?;
+    t.set(
+        "delete",
+        lua.create_function(move |_, name: String| store().delete(&name).map_err(err))?,
+    )?;
     t.set(
         "query",
         lua.create_function(|lua, name: String| {
-            let entry = store().get(&name).ok_or_else(|| mlua::Error::runtime(format!("sharedata {name} not found")))?;
+            let entry = store()
+                .get(&name)
+                .ok_or_else(|| mlua::Error::runtime(format!("sharedata {name} not found")))?;
             let node = entry.root.clone();
-            lua.create_userdata(Proxy { name, path: Vec::new(), entry, node })
+            lua.create_userdata(Proxy {
+                name,
+                path: Vec::new(),
+                entry,
+                node,
+            })
         })?,
     )?;
     t.set(
         "deepcopy",
         lua.create_function(|lua, (name, keys): (String, mlua::Variadic<Value>)| {
-            let entry = store().get(&name).ok_or_else(|| mlua::Error::runtime(format!("sharedata {name} not found")))?;
+            let entry = store()
+                .get(&name)
+                .ok_or_else(|| mlua::Error::runtime(format!("sharedata {name} not found")))?;
             let mut node = entry.root.clone();
             for k in keys.iter() {
                 let key = to_key(k)?.ok_or_else(|| mlua::Error::runtime("invalid key"))?;

@@ -41,7 +41,11 @@ impl Table {
             Key::Int(i) if *i >= 1 => (0, *i),
             _ => (1, 0),
         });
-        let index = entries.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect::<HashMap<_, _>>();
+        let index = entries
+            .iter()
+            .enumerate()
+            .map(|(i, (k, _))| (k.clone(), i))
+            .collect::<HashMap<_, _>>();
         let mut len = 0;
         while index.contains_key(&Key::Int(len as i64 + 1)) {
             len += 1;
@@ -91,20 +95,36 @@ impl Store {
         if t.contains_key(name) {
             return Err(ShareError::Exists(name.into()));
         }
-        t.insert(name.into(), Arc::new(Entry { root: Arc::new(root), stale: AtomicBool::new(false) }));
+        t.insert(
+            name.into(),
+            Arc::new(Entry {
+                root: Arc::new(root),
+                stale: AtomicBool::new(false),
+            }),
+        );
         Ok(())
     }
 
     pub fn update(&self, name: &str, root: Table) -> Result<(), ShareError> {
         let mut t = self.tables.write();
         let old = t.get(name).ok_or_else(|| ShareError::NotFound(name.into()))?.clone();
-        t.insert(name.into(), Arc::new(Entry { root: Arc::new(root), stale: AtomicBool::new(false) }));
+        t.insert(
+            name.into(),
+            Arc::new(Entry {
+                root: Arc::new(root),
+                stale: AtomicBool::new(false),
+            }),
+        );
         old.stale.store(true, Ordering::Release);
         Ok(())
     }
 
     pub fn delete(&self, name: &str) -> Result<(), ShareError> {
-        let old = self.tables.write().remove(name).ok_or_else(|| ShareError::NotFound(name.into()))?;
+        let old = self
+            .tables
+            .write()
+            .remove(name)
+            .ok_or_else(|| ShareError::NotFound(name.into()))?;
         old.stale.store(true, Ordering::Release);
         Ok(())
     }

@@ -47,7 +47,12 @@ impl Timer {
         w.seq += 1;
         let seq = w.seq;
         let earliest = w.heap.peek().map(|Reverse(e)| at < e.at).unwrap_or(true);
-        w.heap.push(Reverse(Entry { at, seq, handle, session }));
+        w.heap.push(Reverse(Entry {
+            at,
+            seq,
+            handle,
+            session,
+        }));
         drop(w);
         if earliest {
             self.cv.notify_one();

@@ -7,7 +7,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 pub fn cirrus() -> Command {
@@ -18,7 +21,11 @@ pub fn cirrus() -> Command {
 
 /// A free loopback TCP port.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub struct Output {
@@ -56,7 +63,10 @@ pub fn run_lua(tests: &str, threads: u32, console: Option<u16>, limit: Duration)
         .arg("tests/config.lua")
         .env("CIRRUS_TESTS", tests)
         .env("CIRRUS_THREADS", threads.to_string())
-        .env("CIRRUS_CONSOLE_PORT", console.map(|p| p.to_string()).unwrap_or_else(|| "nil".into()))
+        .env(
+            "CIRRUS_CONSOLE_PORT",
+            console.map(|p| p.to_string()).unwrap_or_else(|| "nil".into()),
+        )
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -68,7 +78,11 @@ pub fn run_lua(tests: &str, threads: u32, console: Option<u16>, limit: Duration)
 pub fn assert_lua_suite(tests: &str, threads: u32) {
     let out = run_lua(tests, threads, None, Duration::from_secs(120));
     println!("{}", out.text);
-    assert!(!out.text.contains("\nFAIL ") && !out.text.starts_with("FAIL "), "a Lua case failed:\n{}", out.text);
+    assert!(
+        !out.text.contains("\nFAIL ") && !out.text.starts_with("FAIL "),
+        "a Lua case failed:\n{}",
+        out.text
+    );
     assert!(out.text.contains(" 0 failed"), "suite did not finish:\n{}", out.text);
     assert!(!out.text.contains(" 0 passed"), "suite ran no case:\n{}", out.text);
     assert_eq!(out.code, Some(0), "exit code; output:\n{}", out.text);
