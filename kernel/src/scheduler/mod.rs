@@ -149,8 +149,15 @@ impl Scheduler {
         for _ in 0..batch {
             let Some(msg) = slot.pop() else { break };
             self.monitor.enter(idx, msg.source, slot.handle);
-            actor.dispatch(&slot, msg);
+            let (source, session) = (msg.source, msg.session);
+            // A panic in a native actor must not take the worker thread down with it: the
+            // service is retired and the rest of the node keeps running.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| actor.dispatch(&slot, msg)));
             self.monitor.leave(idx);
+            if outcome.is_err() {
+                tracing::error!(service = %slot.address(), source = %crate::service::fmt_handle(source), session, "service panicked; retiring it");
+                slot.mark_killed();
+            }
             done += 1;
             if slot.exit_requested() || slot.killed() {
                 if slot.killed() && !slot.exit_requested() {
