@@ -1,6 +1,7 @@
 //! Cirrus: a skynet-style game-server microkernel. Services are Lua states (or native Rust
 //! actors) with mailboxes, run by a worker pool; IO runs on tokio and comes back as messages.
 
+pub mod cluster;
 pub mod config;
 pub mod console;
 pub mod lifecycle;

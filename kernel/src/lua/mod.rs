@@ -20,7 +20,10 @@ use std::sync::Arc;
 /// Native modules a Lua state can `require`, registered in `package.preload` of every service.
 type Opener = fn(&Lua) -> mlua::Result<mlua::Table>;
 pub fn native_modules() -> &'static [(&'static str, Opener)] {
-    &[("skynet.sharedata.core", crate::sharedata::lua::open)]
+    &[
+        ("skynet.sharedata.core", crate::sharedata::lua::open),
+        ("skynet.cluster.core", crate::cluster::lua_open),
+    ]
 }
 
 struct Loaded {

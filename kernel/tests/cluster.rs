@@ -1,0 +1,79 @@
+//! Three nodes as separate processes on loopback: a runs the Lua cluster suite against b and
+//! c; when c stops itself, the harness restarts it so a can see it come back.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+fn start(node: &str, start: &str, cluster_file: &str) -> Child {
+    common::cirrus()
+        .arg("tests/cluster/node.lua")
+        .env("CIRRUS_NODE", node)
+        .env("CIRRUS_START", start)
+        .env("CIRRUS_CLUSTER_FILE", cluster_file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn node")
+}
+
+#[test]
+fn three_nodes_call_send_proxy_and_recover() {
+    let file = std::env::temp_dir().join(format!("cirrus-cluster-{}.lua", std::process::id()));
+    let (pa, pb, pc) = (
+        common::free_port(),
+        common::free_port(),
+        common::free_port(),
+    );
+    let mut f = std::fs::File::create(&file).unwrap();
+    writeln!(
+        f,
+        "a = \"127.0.0.1:{pa}\"\nb = \"127.0.0.1:{pb}\"\nc = \"127.0.0.1:{pc}\""
+    )
+    .unwrap();
+    let file = file.to_str().unwrap().to_string();
+    let mut b = start("b", "cluster_server", &file);
+    let mut c = start("c", "cluster_server", &file);
+    let a = start("a", "runner", &file);
+    // a's suite asks c to stop; bring it back on the same address.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut restarted = false;
+    let mut a = Some(a);
+    let mut out_a = None;
+    while Instant::now() < deadline {
+        if !restarted {
+            if let Some(st) = c.try_wait().unwrap() {
+                assert_eq!(st.code(), Some(0), "c stopped cleanly");
+                // stay down long enough for a to see calls fail
+                std::thread::sleep(Duration::from_secs(2));
+                c = start("c", "cluster_server", &file);
+                restarted = true;
+            }
+        }
+        if let Some(st) = a.as_mut().unwrap().try_wait().unwrap() {
+            let _ = st;
+            out_a = Some(common::wait(a.take().unwrap(), Duration::from_secs(1)));
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = match out_a {
+        Some(o) => o,
+        None => common::wait(a.take().unwrap(), Duration::from_secs(1)),
+    };
+    let _ = b.kill();
+    let _ = c.kill();
+    let _ = b.wait();
+    let _ = c.wait();
+    println!("{}", out.text);
+    assert!(restarted, "node c was asked to stop and restarted");
+    assert!(
+        !out.text.contains("\nFAIL "),
+        "a case failed:\n{}",
+        out.text
+    );
+    assert!(out.text.contains("lua: 6 passed, 0 failed"), "{}", out.text);
+    assert_eq!(out.code, Some(0));
+}

@@ -1,0 +1,74 @@
+-- Cluster calls from node a to nodes b and c (started by kernel/tests/cluster.rs).
+local skynet = require "skynet"
+local cluster = require "skynet.cluster"
+local T = require "testing"
+
+local function wait_up(node)
+	for _ = 1, 100 do
+		local ok = pcall(cluster.call, node, "@ctl", "whoami")
+		if ok then return true end
+		skynet.sleep(10)
+	end
+	error("node " .. node .. " never came up")
+end
+
+T.case("call and send to registered names, local names and handles", function()
+	wait_up("b"); wait_up("c")
+	T.eq(cluster.call("b", "@echo", "echo", "hi", 2), "hi")
+	T.eq(select(2, cluster.call("b", "@echo", "echo", "hi", 2)), 2)
+	T.eq(cluster.call("c", ".echo_local", "echo", "local name"), "local name")
+	local h = cluster.query("b", "echo")
+	T.eq(math.type(h), "integer")
+	T.eq(cluster.call("b", h, "echo", "by handle"), "by handle")
+	for i = 1, 100 do cluster.send("b", "@echo", "record", i) end
+	local got = cluster.call("b", "@echo", "received")
+	T.eq(#got, 100, "sends arrive")
+	for i = 1, 100 do T.eq(got[i], i, "send order") end
+end)
+
+T.case("the other direction: b calls back into a", function()
+	cluster.open("a")
+	local mine = skynet.newservice("svc_echo")
+	cluster.register("a_echo", mine)
+	T.eq(cluster.call("b", "@ctl", "callback", "a", "@a_echo", "round trip"), "round trip")
+end)
+
+T.case("proxy gives a local address for a remote service", function()
+	local p = cluster.proxy("b", "@echo")
+	T.eq(skynet.call(p, "lua", "echo", "via proxy", 7), "via proxy")
+	skynet.send(p, "lua", "record", "proxied send")
+	local got = skynet.call(p, "lua", "received")
+	T.eq(got[#got], "proxied send")
+end)
+
+T.case("large payloads cross in parts", function()
+	local big = string.rep("0123456789", 100000) -- 1 MB
+	T.eq(cluster.call("c", "@echo", "echo", big), big)
+	local t = {}
+	for i = 1, 20000 do t[i] = { id = i, name = "n" .. i } end
+	local back = cluster.call("b", "@echo", "echo", t)
+	T.eq(#back, 20000)
+	T.eq(back[20000].name, "n20000")
+end)
+
+T.case("errors: remote raise, unknown name, unknown node", function()
+	T.raises(function() cluster.call("b", "@echo", "boom", "remote-kaboom") end, "remote-kaboom")
+	T.raises(function() cluster.call("b", "@nobody", "echo", 1) end, "no cluster name")
+	T.raises(function() cluster.call("zz", "@echo", "echo", 1) end, "unknown cluster node zz")
+	T.raises(function() cluster.query("b", "nobody") end, "not registered")
+end)
+
+T.case("a node that goes down fails calls fast; once back, calls work again", function()
+	cluster.send("c", "@ctl", "abort")
+	skynet.sleep(50)
+	local t0 = skynet.hpc()
+	T.raises(function() cluster.call("c", "@echo", "echo", 1) end, "cluster node c")
+	local ms = (skynet.hpc() - t0) / 1e6
+	T.ok(ms < 1500, "failed in " .. ms .. " ms")
+	T.raises(function() cluster.call("c", "@echo", "echo", 2) end, "cluster node c")
+	-- the harness restarts c on the same address (after 2 s); the link reconnects by itself
+	wait_up("c")
+	T.eq(cluster.call("c", "@echo", "echo", "back"), "back")
+end)
+
+T.start()
