@@ -77,3 +77,62 @@ fn three_nodes_call_send_proxy_and_recover() {
     assert!(out.text.contains("lua: 6 passed, 0 failed"), "{}", out.text);
     assert_eq!(out.code, Some(0));
 }
+
+fn start_discovery(node: &str, start: &str, key: &str) -> Child {
+    common::cirrus()
+        .arg("tests/cluster/discovery_node.lua")
+        .env("CIRRUS_NODE", node)
+        .env("CIRRUS_START", start)
+        .env("CIRRUS_REDIS_URL", redis_url())
+        .env("CIRRUS_NODES_KEY", key)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn node")
+}
+
+#[test]
+fn discovery_through_redis_finds_restarted_nodes_and_drops_dead_ones() {
+    let key = format!("cirrus_test:{}:cluster_nodes", std::process::id());
+    let mut b = start_discovery("b", "cluster_server", &key);
+    let mut c = start_discovery("c", "cluster_server", &key);
+    let mut a = start_discovery("a", "runner", &key);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut restarted = false;
+    let mut finished = false;
+    while Instant::now() < deadline {
+        if !restarted {
+            if let Some(st) = c.try_wait().unwrap() {
+                assert_eq!(st.code(), Some(0), "c stopped cleanly");
+                std::thread::sleep(Duration::from_millis(500));
+                c = start_discovery("c", "cluster_server", &key);
+                restarted = true;
+            }
+        }
+        if a.try_wait().unwrap().is_some() {
+            finished = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = common::wait(a, Duration::from_secs(1));
+    let _ = b.kill();
+    let _ = c.kill();
+    let _ = b.wait();
+    let _ = c.wait();
+    println!("{}", out.text);
+    assert!(finished, "node a finished");
+    assert!(restarted, "node c was restarted");
+    assert!(
+        !out.text.contains("\nFAIL "),
+        "a case failed:\n{}",
+        out.text
+    );
+    assert!(out.text.contains("lua: 3 passed, 0 failed"), "{}", out.text);
+    assert_eq!(out.code, Some(0));
+}
+
+/// The Redis the test command provides (tests/ensure_services.sh starts one if needed).
+fn redis_url() -> String {
+    std::env::var("CIRRUS_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into())
+}

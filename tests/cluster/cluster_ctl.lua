@@ -7,6 +7,8 @@ skynet.start(function()
 	skynet.dispatch("lua", function(session, source, cmd, ...)
 		if cmd == "abort" then
 			skynet.abort()
+		elseif cmd == "crash" then
+			os.exit(9) -- no goodbye: peers must notice the missing heartbeat
 		elseif cmd == "callback" then
 			-- call a service on another node (tests the reverse direction)
 			local node, addr, v = ...

@@ -2,6 +2,7 @@
 //! The node table comes from the `cluster` config file (a Lua file of `name = "host:port"`),
 //! `cluster.reload`, or discovery; each remote node gets one pipelined link.
 
+pub mod discovery;
 pub mod link;
 pub mod serve;
 pub mod wire;
@@ -23,16 +24,30 @@ pub struct Cluster {
     links: Mutex<HashMap<String, Link>>,
     names: RwLock<HashMap<String, Handle>>,
     listening: Mutex<Option<String>>,
+    announced: Mutex<Option<discovery::Conf>>,
+}
+
+static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+
+/// The cluster state, if anything in this node has used the cluster.
+pub fn try_cluster() -> Option<&'static Cluster> {
+    CLUSTER.get()
 }
 
 pub fn cluster() -> &'static Cluster {
-    static C: OnceLock<Cluster> = OnceLock::new();
-    C.get_or_init(|| {
+    CLUSTER.get_or_init(|| {
         let c = Cluster::default();
-        if let Some(path) = crate::node::try_node().and_then(|n| n.env.get("cluster")) {
-            match load_config(&path) {
-                Ok(m) => *c.nodes.write() = m,
-                Err(e) => tracing::error!("cluster config {path}: {e}"),
+        if let Some(n) = crate::node::try_node() {
+            if let Some(path) = n.env.get("cluster") {
+                match load_config(&path) {
+                    Ok(m) => *c.nodes.write() = m,
+                    Err(e) => tracing::error!("cluster config {path}: {e}"),
+                }
+            }
+            // With discovery the table follows Redis instead.
+            if let Some(url) = n.env.get("cluster_redis") {
+                n.io()
+                    .spawn(discovery::run(discovery::Conf::from_env(url, "", "")));
             }
         }
         c
@@ -89,6 +104,14 @@ impl Cluster {
         self.nodes.read().clone()
     }
 
+    /// On graceful stop: take this node out of the Redis registry.
+    pub async fn leave(&self) {
+        let conf = self.announced.lock().clone();
+        if let Some(conf) = conf {
+            discovery::leave(&conf).await;
+        }
+    }
+
     pub fn register(&self, name: &str, h: Handle) {
         self.names.write().insert(name.to_string(), h);
     }
@@ -101,13 +124,23 @@ impl Cluster {
         self.names.read().get(name).copied()
     }
 
-    /// Listen for peers: a node name from the table, or a port (all interfaces).
+    /// Listen for peers: a node name from the table, or a port (all interfaces). With
+    /// discovery configured (`cluster_redis`), a name not in the table listens on
+    /// `cluster_listen` (default 127.0.0.1, any port) and is announced in Redis.
     pub fn open(&'static self, what: &str) -> Result<String, String> {
+        let redis_url = node().env.get("cluster_redis");
         let addr = match what.parse::<u16>() {
             Ok(port) => format!("0.0.0.0:{port}"),
-            Err(_) => self
-                .node_addr(what)
-                .ok_or_else(|| format!("cluster node {what} is not in the cluster config"))?,
+            Err(_) => match (self.node_addr(what), &redis_url) {
+                (Some(a), _) => a,
+                (None, Some(_)) => node()
+                    .env
+                    .get("cluster_listen")
+                    .unwrap_or_else(|| "127.0.0.1:0".into()),
+                (None, None) => {
+                    return Err(format!("cluster node {what} is not in the cluster config"))
+                }
+            },
         };
         let std = std::net::TcpListener::bind(&addr)
             .map_err(|e| format!("cluster listen {addr}: {e}"))?;
@@ -118,13 +151,22 @@ impl Cluster {
         node().io().spawn(serve::accept_loop(l));
         tracing::info!("cluster listening on {bound}");
         *self.listening.lock() = Some(bound.clone());
+        if let (Some(url), Err(_)) = (redis_url, what.parse::<u16>()) {
+            self.set_node(what, Some(&bound));
+            *self.announced.lock() = Some(discovery::Conf::from_env(url.clone(), what, &bound));
+            node()
+                .io()
+                .spawn(discovery::run(discovery::Conf::from_env(url, what, &bound)));
+        }
         Ok(bound)
     }
 
     /// The link to a node; unknown nodes are an error at once.
     pub fn link(&self, name: &str) -> Result<Link, String> {
         if self.node_addr(name).is_none() {
-            return Err(format!("unknown cluster node {name}"));
+            return Err(format!(
+                "unknown cluster node {name} (not in the cluster table)"
+            ));
         }
         let mut links = self.links.lock();
         if let Some(l) = links.get(name) {
