@@ -136,3 +136,54 @@ fn discovery_through_redis_finds_restarted_nodes_and_drops_dead_ones() {
 fn redis_url() -> String {
     std::env::var("CIRRUS_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into())
 }
+
+/// The router case of seed 002: router, game and cross nodes started in different orders all
+/// end with the game node knowing the cross node's active event.
+#[test]
+fn tiers_converge_whatever_the_start_order() {
+    use std::io::{BufRead, BufReader};
+    let orders: [[&str; 3]; 3] = [["router", "game1", "cross1"], ["game1", "cross1", "router"], ["cross1", "router", "game1"]];
+    for order in orders {
+        let file = std::env::temp_dir().join(format!("cirrus-tiers-{}-{}.lua", std::process::id(), order[0]));
+        let mut f = std::fs::File::create(&file).unwrap();
+        for n in ["router", "game1", "cross1"] {
+            writeln!(f, "{n} = \"127.0.0.1:{}\"", common::free_port()).unwrap();
+        }
+        let file = file.to_str().unwrap().to_string();
+        let mut children = Vec::new();
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        for n in order {
+            let script = match n {
+                "router" => "xrouter",
+                "game1" => "xgame",
+                _ => "xcross",
+            };
+            let mut child = start(n, script, &file);
+            if n == "game1" {
+                let out = child.stdout.take().unwrap();
+                let tx = tx.clone();
+                std::thread::spawn(move || {
+                    for line in BufReader::new(out).lines().map_while(Result::ok) {
+                        let _ = tx.send(line);
+                    }
+                });
+            }
+            children.push(child);
+            std::thread::sleep(Duration::from_millis(400));
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let (mut got, mut req) = (false, false);
+        while Instant::now() < deadline && !(got && req) {
+            if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+                got |= line.contains("GOT EVENT dragon FROM cross 1");
+                req |= line.contains("REQUEST OK dragon");
+            }
+        }
+        for mut c in children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        assert!(got, "order {order:?}: the game node never got the cross event");
+        assert!(req, "order {order:?}: the routed request failed");
+    }
+}

@@ -59,15 +59,31 @@ T.case("errors: remote raise, unknown name, unknown node", function()
 end)
 
 T.case("a node that goes down fails calls fast; once back, calls work again", function()
+	-- a call in flight when the link drops fails at once
+	local inflight
+	skynet.fork(function()
+		local t = skynet.hpc()
+		local ok, err = pcall(cluster.call, "c", "@echo", "sleep", 1000)
+		inflight = { ok = ok, err = err, ms = (skynet.hpc() - t) / 1e6 }
+	end)
+	skynet.sleep(10)
 	cluster.send("c", "@ctl", "abort")
 	skynet.sleep(50)
+	T.ok(inflight, "in-flight call finished")
+	T.eq(inflight.ok, false)
+	T.ok(string.find(inflight.err, "link dropped", 1, true), inflight.err)
+	T.ok(inflight.ms < 2000, "in-flight call failed after " .. inflight.ms .. " ms")
 	local t0 = skynet.hpc()
 	T.raises(function() cluster.call("c", "@echo", "echo", 1) end, "cluster node c")
 	local ms = (skynet.hpc() - t0) / 1e6
 	T.ok(ms < 1500, "failed in " .. ms .. " ms")
 	T.raises(function() cluster.call("c", "@echo", "echo", 2) end, "cluster node c")
+	-- pushes made while the link is down wait for it (bounded) and arrive in order
+	for i = 1, 5 do cluster.send("c", ".echo_local", "record", "queued " .. i) end
 	-- the harness restarts c on the same address (after 2 s); the link reconnects by itself
 	wait_up("c")
+	local got = cluster.call("c", ".echo_local", "received")
+	T.same(got, { "queued 1", "queued 2", "queued 3", "queued 4", "queued 5" })
 	T.eq(cluster.call("c", "@echo", "echo", "back"), "back")
 end)
 
