@@ -12,18 +12,20 @@ local function wait_up()
 	error("node b never came up")
 end
 
-local function calls(callers, per)
+local function calls(callers, per, size)
+	local payload = size and string.rep("y", size)
 	local done = 0
 	local t0 = skynet.hpc()
 	for _ = 1, callers do
 		skynet.fork(function()
-			for i = 1, per do cluster.call("b", "@sink", i) end
+			for i = 1, per do cluster.call("b", "@sink", payload or i) end
 			done = done + 1
 		end)
 	end
 	while done < callers do skynet.sleep(1) end
 	local s = (skynet.hpc() - t0) / 1e9
-	print(string.format("BENCH cluster call, %d caller(s): %d calls in %.3f s = %.0f calls/s", callers, callers * per, s, callers * per / s))
+	print(string.format("BENCH cluster call, %d caller(s), %s payload: %d calls in %.3f s = %.0f calls/s",
+		callers, size and (size .. " B") or "small", callers * per, s, callers * per / s))
 end
 
 local function sends(size, n)
@@ -45,6 +47,7 @@ skynet.start(function()
 	wait_up()
 	calls(1, 20000)
 	calls(100, 1000)
+	calls(100, 20, 65536)
 	sends(100, 200000)
 	sends(65536, 5000)
 	skynet.abort()

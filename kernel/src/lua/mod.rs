@@ -6,7 +6,6 @@ pub mod ctx;
 pub mod io;
 pub mod loader;
 pub mod msgbuf;
-#[path = "seri_tmp.rs"]
 pub mod seri;
 
 use crate::node::node;

@@ -222,6 +222,15 @@ fn tables_hash_mixed_nested() {
         lpack(&lua, "return {[5]='v'}"),
         [0x06, 0x0A, 5, 0x0C, b'v', 0x00]
     );
+    // Zero and negative integer keys are never array items: {[0]="z", 1} and {[-1]=1}.
+    assert_eq!(
+        lpack(&lua, "return {[0]='z', 1}"),
+        [0x0E, 0x0A, 1, 0x02, 0x0C, b'z', 0x00]
+    );
+    assert_eq!(
+        lpack(&lua, "return {[-1]=1}"),
+        [0x06, 0x22, 0xFF, 0xFF, 0xFF, 0xFF, 0x0A, 1, 0x00]
+    );
     // Float and boolean keys are packed as themselves.
     assert_eq!(lpack(&lua, "return {[true]=0}"), [0x06, 0x09, 0x02, 0x00]);
     // Nested: {{}, {1}} = 2 items: empty table, one-item table.
@@ -325,6 +334,19 @@ fn metapairs_tables() {
         return setmetatable({5}, {__pairs = call})
     "#;
     assert_eq!(lpack(&lua, chunk), [0x06, 0x0A, 1, 0x0A, 5, 0x00]);
+    // A __pairs table nested in a plain one, and plain tables nested in a __pairs one.
+    let chunk = r#"
+        local inner = setmetatable({}, {__pairs = function(t) return next, {z = {1}}, nil end})
+        return {1, inner}, "after"
+    "#;
+    let want = [
+        0x16, 0x0A, 1, // {1, inner}: two array items
+        0x06, 0x0C, b'z', 0x0E, 0x0A, 1, 0x00, // inner: hash-only, z = {1}
+        0x00, // inner terminator
+        0x00, // outer terminator
+        0x2C, b'a', b'f', b't', b'e', b'r', // "after" (4|5<<3)
+    ];
+    assert_eq!(lpack(&lua, chunk), want);
     // Errors inside the iterator surface, as do non-callable metamethods.
     let e = lpack_err(
         &lua,
@@ -491,7 +513,10 @@ fn svalue_lua_equivalence() {
         hash: vec![(SValue::Real(f64::NAN), SValue::Int(1))],
     });
     assert!(svalue_to_lua(&lua, &nan_key).is_err());
-    assert!(unpack(&lua, &pack_svalues(&[nan_key])).is_err());
+    let e = unpack(&lua, &pack_svalues(&[nan_key]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("table index is NaN"), "{e}");
 }
 
 #[test]
@@ -504,7 +529,9 @@ fn unsupported_types() {
     );
     let ud = Value::UserData(lua.create_any_userdata(5u32).unwrap());
     for (v, name) in [(f, "function"), (th, "thread"), (ud, "userdata")] {
-        let e = pack_slice(std::slice::from_ref(&v)).unwrap_err().to_string();
+        let e = pack_slice(std::slice::from_ref(&v))
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains(&format!("Unsupport type {name} to serialize")),
             "{e}"
@@ -669,12 +696,111 @@ fn error_context() {
             ..
         })
     ));
+    // A table claiming more array items than there are bytes left (each needs one, plus the
+    // terminator) is rejected at its header, before anything is built.
+    let e = unpack_svalues(&[0x02, 0x1E, 0x0A, 1, 0x0A]).unwrap_err();
+    assert_eq!(
+        e,
+        SeriError::Truncated {
+            what: "table",
+            offset: 1,
+            remaining: 4
+        }
+    );
     // Like lua-seri.c, an extended length that wraps negative as a C int is an empty array.
     let neg = [0xFE, 0x22, 0xFF, 0xFF, 0xFF, 0xFF, 0x00];
     assert_eq!(
         unpack_svalues(&neg).unwrap(),
         vec![SValue::Table(STable::default())]
     );
+}
+
+#[test]
+fn shared_strings() {
+    let lua = lua();
+    let data = Bytes::from(complex_message(&lua));
+    let shared = unpack_svalues_shared(&data).unwrap();
+    assert_eq!(shared, unpack_svalues(&data).unwrap());
+    let SValue::Table(t) = &shared[0] else {
+        panic!("{shared:?}")
+    };
+    let SValue::Str(first) = &t.array[0] else {
+        panic!("{t:?}")
+    };
+    let range = data.as_ptr_range();
+    assert!(
+        range.contains(&first.as_ptr()),
+        "the string points into the input"
+    );
+    assert_eq!(
+        unpack_svalues_shared(&data.slice(..data.len() - 1)),
+        unpack_svalues(&data[..data.len() - 1])
+    );
+}
+
+#[test]
+fn raw_and_safe_paths_agree() {
+    // `pack` walks plain tables through the C API and falls back to mlua's safe API for values
+    // holding a `__pairs` table; both must give the same bytes and the same errors.
+    let lua = lua();
+    let safe = |v: &Value| {
+        let mut w = Writer::new();
+        pack_value(&mut w, v, 0).map(|()| w.finish())
+    };
+    let chunks = [
+        "return {1, 2.5, 'x', true, {a = {b = {}}}, [-3] = false, [0.5] = {7}, s = string.rep('q', 40)}",
+        "local t = {} for i = 1, 300 do t[i] = {i, tostring(i)} end t.k = 'v' return t",
+        "return {1, nil, 3}",
+        "return {}",
+        "return {[0] = 'z', 1, [-1] = 2, [2^53] = 3}",
+    ];
+    for chunk in chunks {
+        let v: Value = lua.load(chunk).eval().unwrap();
+        assert_eq!(
+            pack_slice(std::slice::from_ref(&v)).unwrap(),
+            safe(&v).unwrap(),
+            "{chunk}"
+        );
+    }
+    for (levels, inner) in [
+        (33, ""),
+        (33, "1"),
+        (34, ""),
+        (2, "print"),
+        (3, "coroutine.create(print)"),
+    ] {
+        let v: Value = lua.load(nested_chunk(levels, inner)).eval().unwrap();
+        let raw = pack_slice(std::slice::from_ref(&v)).map_err(|e| e.to_string());
+        let safe = safe(&v).map_err(|e| e.to_string());
+        assert_eq!(raw, safe, "{levels} levels around {inner:?}");
+    }
+    // The safe path's own depth limit, reached through a __pairs table at the top (level 0)
+    // whose iterator yields `inner` at level 1.
+    let chunk = |levels: usize| {
+        format!(
+            "local inner = {} return setmetatable({{}}, {{__pairs = function() return next, {{inner}}, nil end}})",
+            nested_chunk(levels, "").trim_start_matches("return ")
+        )
+    };
+    assert_eq!(lpack(&lua, &chunk(32)).len(), 3 + 31 + 2 + 31 + 1);
+    assert!(lpack_err(&lua, &chunk(33)).contains(TOO_DEEP));
+}
+
+#[test]
+fn many_top_level_values() {
+    let lua = lua();
+    // Each value takes a Lua stack slot, as in skynet; far past the default stack size is fine.
+    let many = vec![0x0A; 400_000]; // 200k times BYTE 10
+    let vals = unpack(&lua, &many).unwrap();
+    assert_eq!(vals.len(), 200_000);
+    assert!(vals.iter().all(|v| matches!(v, Value::Integer(10))));
+    // Beyond Lua's stack limit (1M slots) it is an error, not a crash.
+    let too_many = vec![0x00; 1_100_000];
+    assert!(unpack(&lua, &too_many)
+        .unwrap_err()
+        .to_string()
+        .contains("stack overflow"));
+    assert_eq!(unpack_svalues(&too_many).unwrap().len(), 1_100_000);
 }
 
 #[test]
