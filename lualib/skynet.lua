@@ -821,8 +821,9 @@ function skynet.term(service)
 	return _error_dispatch(0, service)
 end
 
+-- Cap this service's Lua memory: allocations past the limit raise "not enough memory".
 function skynet.memlimit(bytes)
-	debug.getregistry().memlimit = bytes
+	c.memlimit(bytes)
 	skynet.memlimit = nil -- set only once
 end
 

@@ -167,4 +167,12 @@ T.case("filter rewrites messages before dispatch", function()
 	T.same(skynet.call(f, "lua", "seen"), { "keep", "dropped" })
 end)
 
+T.case("memlimit caps a service's memory", function()
+	local s = skynet.newservice("svc_memlimit")
+	local ok, err = skynet.call(s, "lua", "grow")
+	T.eq(ok, false)
+	T.ok(string.find(err, "memory", 1, true), err)
+	T.eq(skynet.call(s, "lua", "alive"), "alive")
+end)
+
 T.start()

@@ -181,6 +181,13 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
             Ok(session)
         })?,
     )?;
+    t.set(
+        "memlimit",
+        lua.create_function(|lua, bytes: usize| {
+            lua.set_memory_limit(bytes)?;
+            Ok(())
+        })?,
+    )?;
     t.set("now", lua.create_function(|_, ()| Ok(node().now_cs() as i64))?)?;
     t.set(
         "hpc",
