@@ -11,4 +11,5 @@ pub mod node;
 pub mod scheduler;
 pub mod service;
 pub mod sharedata;
+pub mod sproto;
 pub mod timer;

@@ -66,7 +66,18 @@ fn main() -> ExitCode {
 }
 
 fn sproto_cmd(action: SprotoCmd) -> ExitCode {
-    let _ = action;
-    eprintln!("cirrus: sproto support is not built yet");
-    ExitCode::from(1)
+    let r = match &action {
+        SprotoCmd::Check { file } => cirrus::sproto::cli_check(file),
+        SprotoCmd::Dump { file } => cirrus::sproto::cli_dump(file),
+    };
+    match r {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("cirrus: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }

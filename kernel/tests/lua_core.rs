@@ -28,3 +28,8 @@ fn messaging_single_thread() {
     // the same suite on one worker: no reliance on parallelism
     common::assert_lua_suite("test_messaging,test_coroutine", 1);
 }
+
+#[test]
+fn sproto_in_services() {
+    common::assert_lua_suite("test_sproto_msg", 2);
+}

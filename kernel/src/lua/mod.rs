@@ -22,6 +22,7 @@ pub fn native_modules() -> &'static [(&'static str, Opener)] {
     &[
         ("skynet.sharedata.core", crate::sharedata::lua::open),
         ("skynet.cluster.core", crate::cluster::lua_open),
+        ("sproto.core", crate::sproto::lua::open_core),
     ]
 }
 
