@@ -4,6 +4,7 @@ local skynet = require "skynet"
 
 skynet.start(function()
 	skynet.error("Cirrus all-in-one node starting")
+	skynet.newservice("db") -- records (SQL) and online state: `.db`, see service/db
 	local hello = skynet.newservice("hello")
 	local reply = skynet.call(hello, "lua", "greet", "designer")
 	skynet.error("hello service says: " .. reply)

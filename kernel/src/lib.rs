@@ -12,4 +12,5 @@ pub mod scheduler;
 pub mod service;
 pub mod sharedata;
 pub mod sproto;
+pub mod store;
 pub mod timer;

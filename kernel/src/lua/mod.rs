@@ -23,6 +23,9 @@ pub fn native_modules() -> &'static [(&'static str, Opener)] {
         ("skynet.sharedata.core", crate::sharedata::lua::open),
         ("skynet.cluster.core", crate::cluster::lua_open),
         ("sproto.core", crate::sproto::lua::open_core),
+        ("skynet.db.redis.core", crate::store::redis::open),
+        ("skynet.db.memory.core", crate::store::memory::open),
+        ("skynet.db.sql.core", crate::store::sql::open),
     ]
 }
 

@@ -65,7 +65,9 @@ pub fn run_lua(tests: &str, threads: u32, console: Option<u16>, limit: Duration)
         .env("CIRRUS_THREADS", threads.to_string())
         .env(
             "CIRRUS_CONSOLE_PORT",
-            console.map(|p| p.to_string()).unwrap_or_else(|| "nil".into()),
+            console
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "nil".into()),
         )
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -83,7 +85,52 @@ pub fn assert_lua_suite(tests: &str, threads: u32) {
         "a Lua case failed:\n{}",
         out.text
     );
-    assert!(out.text.contains(" 0 failed"), "suite did not finish:\n{}", out.text);
-    assert!(!out.text.contains(" 0 passed"), "suite ran no case:\n{}", out.text);
+    assert!(
+        out.text.contains(" 0 failed"),
+        "suite did not finish:\n{}",
+        out.text
+    );
+    assert!(
+        !out.text.contains(" 0 passed"),
+        "suite ran no case:\n{}",
+        out.text
+    );
+    assert_eq!(out.code, Some(0), "exit code; output:\n{}", out.text);
+}
+
+/// Like [`run_lua`], with extra environment variables for the node (server addresses, ports).
+pub fn run_lua_env(tests: &str, threads: u32, envs: &[(&str, String)], limit: Duration) -> Output {
+    let mut cmd = cirrus();
+    cmd.arg("tests/config.lua")
+        .env("CIRRUS_TESTS", tests)
+        .env("CIRRUS_THREADS", threads.to_string())
+        .env("CIRRUS_CONSOLE_PORT", "nil")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    wait(cmd.spawn().expect("spawn cirrus"), limit)
+}
+
+/// [`assert_lua_suite`] with extra environment variables.
+pub fn assert_lua_suite_env(tests: &str, threads: u32, envs: &[(&str, String)]) {
+    let out = run_lua_env(tests, threads, envs, Duration::from_secs(120));
+    println!("{}", out.text);
+    assert!(
+        !out.text.contains("\nFAIL ") && !out.text.starts_with("FAIL "),
+        "a Lua case failed:\n{}",
+        out.text
+    );
+    assert!(
+        out.text.contains(" 0 failed"),
+        "suite did not finish:\n{}",
+        out.text
+    );
+    assert!(
+        !out.text.contains(" 0 passed"),
+        "suite ran no case:\n{}",
+        out.text
+    );
     assert_eq!(out.code, Some(0), "exit code; output:\n{}", out.text);
 }

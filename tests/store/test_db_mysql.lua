@@ -1,0 +1,2 @@
+-- The db service suite on mysql.
+require "db_suite"("mysql")

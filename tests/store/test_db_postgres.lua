@@ -1,0 +1,2 @@
+-- The db service suite on postgres.
+require "db_suite"("postgres")

@@ -1,0 +1,2 @@
+-- The db service suite on sqlite.
+require "db_suite"("sqlite")

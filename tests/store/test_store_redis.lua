@@ -1,0 +1,2 @@
+-- The store suite on Redis.
+require "store_suite"("redis")
