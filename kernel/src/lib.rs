@@ -4,9 +4,11 @@
 pub mod cluster;
 pub mod config;
 pub mod console;
+pub mod gate;
 pub mod lifecycle;
 pub mod logger;
 pub mod lua;
+pub mod net;
 pub mod node;
 pub mod scheduler;
 pub mod service;

@@ -51,7 +51,12 @@ pub struct Node {
 }
 
 impl Node {
-    pub fn install(env: Env, paths: LuaPaths, threads: usize, harbor: u8) -> anyhow::Result<&'static Node> {
+    pub fn install(
+        env: Env,
+        paths: LuaPaths,
+        threads: usize,
+        harbor: u8,
+    ) -> anyhow::Result<&'static Node> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads.clamp(1, 4))
             .thread_name("cirrus-io")
@@ -75,7 +80,8 @@ impl Node {
             quit: AtomicBool::new(false),
             exit_code: AtomicI32::new(0),
         };
-        NODE.set(n).map_err(|_| anyhow::anyhow!("node already installed"))?;
+        NODE.set(n)
+            .map_err(|_| anyhow::anyhow!("node already installed"))?;
         Ok(node())
     }
 
@@ -107,7 +113,8 @@ impl Node {
 
     /// Register a new service around `build` and return its slot. The service has no mail yet.
     pub fn spawn(&self, label: String, build: impl FnOnce(Handle) -> Box<dyn Actor>) -> Arc<Slot> {
-        self.registry.insert_with(|h| Arc::new(Slot::new(h, label, build(h))))
+        self.registry
+            .insert_with(|h| Arc::new(Slot::new(h, label, build(h))))
     }
 
     /// Deliver a message to a local service. A retired mailbox bounces requests back as errors.
@@ -145,7 +152,12 @@ impl Node {
     /// Fail the sender of an undeliverable request with PTYPE_ERROR carrying `reason`.
     pub fn bounce(&self, msg: &Message, reason: &str) {
         if msg.expects_reply() && msg.source != 0 {
-            let err = Message::new(0, msg.session, PTYPE_ERROR, Bytes::copy_from_slice(reason.as_bytes()));
+            let err = Message::new(
+                0,
+                msg.session,
+                PTYPE_ERROR,
+                Bytes::copy_from_slice(reason.as_bytes()),
+            );
             // The caller may be gone too; nothing further to tell then.
             if let Some(slot) = self.registry.get(msg.source) {
                 self.deliver(&slot, err);

@@ -142,9 +142,17 @@ fn redis_url() -> String {
 #[test]
 fn tiers_converge_whatever_the_start_order() {
     use std::io::{BufRead, BufReader};
-    let orders: [[&str; 3]; 3] = [["router", "game1", "cross1"], ["game1", "cross1", "router"], ["cross1", "router", "game1"]];
+    let orders: [[&str; 3]; 3] = [
+        ["router", "game1", "cross1"],
+        ["game1", "cross1", "router"],
+        ["cross1", "router", "game1"],
+    ];
     for order in orders {
-        let file = std::env::temp_dir().join(format!("cirrus-tiers-{}-{}.lua", std::process::id(), order[0]));
+        let file = std::env::temp_dir().join(format!(
+            "cirrus-tiers-{}-{}.lua",
+            std::process::id(),
+            order[0]
+        ));
         let mut f = std::fs::File::create(&file).unwrap();
         for n in ["router", "game1", "cross1"] {
             writeln!(f, "{n} = \"127.0.0.1:{}\"", common::free_port()).unwrap();
@@ -183,7 +191,10 @@ fn tiers_converge_whatever_the_start_order() {
             let _ = c.kill();
             let _ = c.wait();
         }
-        assert!(got, "order {order:?}: the game node never got the cross event");
+        assert!(
+            got,
+            "order {order:?}: the game node never got the cross event"
+        );
         assert!(req, "order {order:?}: the routed request failed");
     }
 }

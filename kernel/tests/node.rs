@@ -20,7 +20,12 @@ fn malformed_config_exits_2_naming_file_and_line() {
     let out = run_config("tests/fixtures/bad_syntax.lua", &[], 10);
     assert_eq!(out.code, Some(2), "{}", out.text);
     assert!(out.text.contains("bad_syntax.lua:2"), "{}", out.text);
-    assert_eq!(out.text.trim().lines().count(), 1, "one-line error: {}", out.text);
+    assert_eq!(
+        out.text.trim().lines().count(),
+        1,
+        "one-line error: {}",
+        out.text
+    );
 }
 
 #[test]
@@ -39,7 +44,11 @@ fn missing_config_file_and_unset_env_exit_2() {
     let out = run_config("tests/fixtures/nope.lua", &[], 10);
     assert_eq!(out.code, Some(2), "{}", out.text);
     assert!(out.text.contains("nope.lua"), "{}", out.text);
-    let out = run_config("tests/fixtures/node_test.lua", &[("CIRRUS_CONSOLE_PORT", "nil")], 10);
+    let out = run_config(
+        "tests/fixtures/node_test.lua",
+        &[("CIRRUS_CONSOLE_PORT", "nil")],
+        10,
+    );
     assert_eq!(out.code, Some(2), "{}", out.text);
     assert!(out.text.contains("CIRRUS_START"), "{}", out.text);
 }
@@ -65,7 +74,11 @@ fn skynet_config_loads_with_notices_for_ignored_keys() {
 #[test]
 fn help_explains_usage() {
     let out = common::wait(
-        common::cirrus().arg("--help").stdout(Stdio::piped()).spawn().unwrap(),
+        common::cirrus()
+            .arg("--help")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
         Duration::from_secs(5),
     );
     assert_eq!(out.code, Some(0));
@@ -98,12 +111,14 @@ fn mailbox_overload_is_reported() {
     assert_eq!(out.code, Some(0), "{}", out.text);
     assert!(out.text.contains("COUNT 3000"), "{}", out.text);
     assert!(
-        out.text.contains("may overload, message queue length = 1025"),
+        out.text
+            .contains("may overload, message queue length = 1025"),
         "{}",
         out.text
     );
     assert!(
-        out.text.contains("may overload, message queue length = 2049"),
+        out.text
+            .contains("may overload, message queue length = 2049"),
         "{}",
         out.text
     );
@@ -194,14 +209,26 @@ fn console_commands() {
         "{}",
         outs[1]
     );
-    assert!(outs[2].contains("message:") && outs[2].contains("task:"), "{}", outs[2]);
-    assert!(outs[3].contains(" Kb") && outs[3].contains("total"), "{}", outs[3]);
+    assert!(
+        outs[2].contains("message:") && outs[2].contains("task:"),
+        "{}",
+        outs[2]
+    );
+    assert!(
+        outs[3].contains(" Kb") && outs[3].contains("total"),
+        "{}",
+        outs[3]
+    );
     assert!(outs[4].contains(" Kb"), "{}", outs[4]);
     assert!(outs[5].ends_with("<CMD OK>\n"), "{}", outs[5]);
     assert!(outs[6].contains(" ms"), "{}", outs[6]);
     assert!(outs[7].contains("<CMD Error>"), "{}", outs[7]);
     assert!(more[0].contains(" ms"), "{}", more[0]);
-    assert!(!more[2].contains("snlua hello"), "hello exited: {}", more[2]);
+    assert!(
+        !more[2].contains("snlua hello"),
+        "hello exited: {}",
+        more[2]
+    );
     assert!(
         more[3].contains("<CMD Error>"),
         "killing a gone service is an error: {}",
@@ -235,5 +262,9 @@ fn logger_writes_service_lines_to_the_log_file() {
         log.contains("cirrus node started"),
         "tracing lines share the file: {log}"
     );
-    assert!(!out.text.contains("written to 3"), "nothing on stdout: {}", out.text);
+    assert!(
+        !out.text.contains("written to 3"),
+        "nothing on stdout: {}",
+        out.text
+    );
 }

@@ -321,7 +321,10 @@ mod tests {
         assert_eq!(&b[..], &[0, 11, 0, 0x0a, 0, 0, 0, 7, 0, 0, 0, b'h', b'i']);
         let mut b = BytesMut::new();
         pack_request(&mut b, &Addr::Name("@db".into()), 1, b"x", true).unwrap();
-        assert_eq!(&b[..], &[0, 10, 0x80, 3, b'@', b'd', b'b', 0, 0, 0, 0, b'x']);
+        assert_eq!(
+            &b[..],
+            &[0, 10, 0x80, 3, b'@', b'd', b'b', 0, 0, 0, 0, b'x']
+        );
         let mut b = BytesMut::new();
         pack_response(&mut b, 7, true, b"ok");
         assert_eq!(&b[..], &[0, 7, 7, 0, 0, 0, 1, b'o', b'k']);

@@ -12,7 +12,11 @@ pub enum ConfigError {
     #[error("{0}")]
     Lua(String),
     #[error("{file}: key `{key}`: {reason}")]
-    Key { file: String, key: String, reason: String },
+    Key {
+        file: String,
+        key: String,
+        reason: String,
+    },
     #[error("{0}: cannot read: {1}")]
     Io(String, std::io::Error),
 }
@@ -37,15 +41,30 @@ const KNOWN: &[&str] = &[
 
 /// Keys meaningful to skynet that Cirrus accepts but does not act on, with the reason.
 const IGNORED: &[(&str, &str)] = &[
-    ("bootstrap", "Cirrus boots with its own service/bootstrap.lua"),
+    (
+        "bootstrap",
+        "Cirrus boots with its own service/bootstrap.lua",
+    ),
     ("lualoader", "Cirrus loads Lua services natively"),
     ("cpath", "C services are native Rust in Cirrus"),
     ("lua_cpath", "C Lua modules are native Rust in Cirrus"),
     ("snax", "snax is not supported"),
-    ("daemon", "run Cirrus under a supervisor instead of daemonizing"),
-    ("standalone", "harbor masters are replaced by the cluster module"),
-    ("master", "harbor masters are replaced by the cluster module"),
-    ("address", "harbor slaves are replaced by the cluster module"),
+    (
+        "daemon",
+        "run Cirrus under a supervisor instead of daemonizing",
+    ),
+    (
+        "standalone",
+        "harbor masters are replaced by the cluster module",
+    ),
+    (
+        "master",
+        "harbor masters are replaced by the cluster module",
+    ),
+    (
+        "address",
+        "harbor slaves are replaced by the cluster module",
+    ),
     ("profile", "per-service CPU time is always recorded"),
 ];
 
@@ -141,7 +160,12 @@ fn lua_error_text(e: &mlua::Error) -> String {
         mlua::Error::RuntimeError(s) | mlua::Error::SyntaxError { message: s, .. } => {
             s.lines().next().unwrap_or_default().to_string()
         }
-        other => other.to_string().lines().next().unwrap_or_default().to_string(),
+        other => other
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string(),
     }
 }
 
@@ -196,7 +220,10 @@ mod tests {
 
     fn write(dir: &Path, name: &str, body: &str) -> std::path::PathBuf {
         let p = dir.join(name);
-        std::fs::File::create(&p).unwrap().write_all(body.as_bytes()).unwrap();
+        std::fs::File::create(&p)
+            .unwrap()
+            .write_all(body.as_bytes())
+            .unwrap();
         p
     }
 

@@ -30,9 +30,11 @@ impl Console {
             [ip, port, ..] => (*ip, *port),
             [] => anyhow::bail!("console needs a port"),
         };
-        let port: u16 = port.parse().with_context(|| format!("console port '{port}'"))?;
-        let std_listener =
-            std::net::TcpListener::bind((ip, port)).with_context(|| format!("console bind {ip}:{port}"))?;
+        let port: u16 = port
+            .parse()
+            .with_context(|| format!("console port '{port}'"))?;
+        let std_listener = std::net::TcpListener::bind((ip, port))
+            .with_context(|| format!("console bind {ip}:{port}"))?;
         std_listener.set_nonblocking(true)?;
         let p = Port::new();
         let p2 = p.clone();
@@ -102,13 +104,17 @@ fn debug_cmd(words: &[&str]) -> Bytes {
 }
 
 fn addr_arg(words: &[&str]) -> anyhow::Result<Handle> {
-    let a = words.get(1).ok_or_else(|| anyhow::anyhow!("missing address"))?;
+    let a = words
+        .get(1)
+        .ok_or_else(|| anyhow::anyhow!("missing address"))?;
     let a = if a.starts_with(':') || a.starts_with('.') {
         a.to_string()
     } else {
         format!(":{a}")
     };
-    node().resolve(&a).ok_or_else(|| anyhow::anyhow!("invalid address {a}"))
+    node()
+        .resolve(&a)
+        .ok_or_else(|| anyhow::anyhow!("invalid address {a}"))
 }
 
 fn show(v: &SValue) -> String {
@@ -121,7 +127,11 @@ fn show(v: &SValue) -> String {
         SValue::Ptr(p) => format!("0x{p:x}"),
         SValue::Table(t) => {
             let mut parts: Vec<String> = t.array.iter().map(show).collect();
-            parts.extend(t.hash.iter().map(|(k, v)| format!("{}={}", show(k), show(v))));
+            parts.extend(
+                t.hash
+                    .iter()
+                    .map(|(k, v)| format!("{}={}", show(k), show(v))),
+            );
             format!("{{{}}}", parts.join(","))
         }
     }
@@ -148,7 +158,10 @@ async fn run(port: &Port, line: &str) -> anyhow::Result<String> {
             for (c, d) in [
                 ("help", "this help"),
                 ("list", "list all services"),
-                ("stat", "messages, cpu, mailbox length and tasks of every service"),
+                (
+                    "stat",
+                    "messages, cpu, mailbox length and tasks of every service",
+                ),
                 ("mem", "Lua memory of every service"),
                 ("gc", "collect garbage in every Lua service"),
                 ("kill ADDR", "kill a service"),
@@ -221,14 +234,22 @@ async fn run(port: &Port, line: &str) -> anyhow::Result<String> {
         }
         "exit" => {
             let h = addr_arg(&words)?;
-            n.send(Message::new(port.handle(), 0, PTYPE_DEBUG, debug_cmd(&["EXIT"])), h)?;
+            n.send(
+                Message::new(port.handle(), 0, PTYPE_DEBUG, debug_cmd(&["EXIT"])),
+                h,
+            )?;
             let _ = writeln!(out, "asked {} to exit", fmt_handle(h));
         }
         "ping" => {
             let h = addr_arg(&words)?;
             let t = Instant::now();
             debug_call(port, h, &["PING"]).await?;
-            let _ = writeln!(out, "{}\t{:.3} ms", fmt_handle(h), t.elapsed().as_secs_f64() * 1000.0);
+            let _ = writeln!(
+                out,
+                "{}\t{:.3} ms",
+                fmt_handle(h),
+                t.elapsed().as_secs_f64() * 1000.0
+            );
         }
         "service" => {
             let mgr = n

@@ -23,11 +23,17 @@ pub fn launch(module: &str, args: &str) -> anyhow::Result<Handle> {
     let n = node();
     let slot = match module {
         "snlua" => {
-            let name = args.split_whitespace().next().ok_or_else(|| anyhow!("snlua needs a script name"))?;
+            let name = args
+                .split_whitespace()
+                .next()
+                .ok_or_else(|| anyhow!("snlua needs a script name"))?;
             // A missing script fails the launch at once, so `skynet.launch` returns nil.
-            loader::search(&n.paths.luaservice, name).map_err(|tried| anyhow!("service '{name}' not found:{tried}"))?;
+            loader::search(&n.paths.luaservice, name)
+                .map_err(|tried| anyhow!("service '{name}' not found:{tried}"))?;
             let boot = args.to_string();
-            n.spawn(format!("snlua {args}"), move |_| Box::new(SnLua::new(&boot)))
+            n.spawn(format!("snlua {args}"), move |_| {
+                Box::new(SnLua::new(&boot))
+            })
         }
         "logger" => n.spawn("logger".into(), |_| Box::new(crate::logger::Logger)),
         "console" => {
@@ -37,18 +43,31 @@ pub fn launch(module: &str, args: &str) -> anyhow::Result<Handle> {
                 Box::new(actor)
             })
         }
+        "gate" => {
+            let owner = crate::gate::owner_arg(args)?;
+            n.spawn(format!("gate {args}"), move |h| {
+                Box::new(crate::gate::Gate::new(h, owner))
+            })
+        }
         other => bail!("unknown service module '{other}'"),
     };
     n.deliver(&slot, Message::new(0, 0, PTYPE_INIT, Bytes::new()));
     Ok(slot.handle)
 }
 
-fn get_usize(cfg: &std::collections::BTreeMap<String, String>, file: &str, key: &str, default: usize) -> Result<usize, BootError> {
+fn get_usize(
+    cfg: &std::collections::BTreeMap<String, String>,
+    file: &str,
+    key: &str,
+    default: usize,
+) -> Result<usize, BootError> {
     match cfg.get(key) {
         None => Ok(default),
-        Some(v) => v
-            .parse::<usize>()
-            .map_err(|_| BootError::Config(format!("{file}: key `{key}`: expected a number, got \"{v}\""))),
+        Some(v) => v.parse::<usize>().map_err(|_| {
+            BootError::Config(format!(
+                "{file}: key `{key}`: expected a number, got \"{v}\""
+            ))
+        }),
     }
 }
 
@@ -58,21 +77,34 @@ pub fn boot(config_path: &Path) -> Result<&'static Node, BootError> {
     let cfg = config::load_file(config_path).map_err(|e| BootError::Config(e.to_string()))?;
     let threads = get_usize(&cfg, &file, "thread", 8)?;
     if threads == 0 {
-        return Err(BootError::Config(format!("{file}: key `thread`: must be at least 1")));
+        return Err(BootError::Config(format!(
+            "{file}: key `thread`: must be at least 1"
+        )));
     }
     let harbor = get_usize(&cfg, &file, "harbor", 0)?;
     if harbor > 255 {
-        return Err(BootError::Config(format!("{file}: key `harbor`: must be 0..255")));
+        return Err(BootError::Config(format!(
+            "{file}: key `harbor`: must be 0..255"
+        )));
     }
     let paths = LuaPaths {
-        lua_path: cfg.get("lua_path").cloned().unwrap_or_else(|| "./lualib/?.lua;./lualib/?/init.lua".into()),
-        luaservice: cfg.get("luaservice").cloned().unwrap_or_else(|| "./service/?.lua;./service/?/main.lua".into()),
+        lua_path: cfg
+            .get("lua_path")
+            .cloned()
+            .unwrap_or_else(|| "./lualib/?.lua;./lualib/?/init.lua".into()),
+        luaservice: cfg
+            .get("luaservice")
+            .cloned()
+            .unwrap_or_else(|| "./service/?.lua;./service/?/main.lua".into()),
         preload: cfg.get("preload").cloned(),
     };
     let start = cfg.get("start").cloned().unwrap_or_else(|| "main".into());
     if let Err(tried) = loader::search(&paths.luaservice, &start) {
         let tried = tried.replace("\n\t", " ");
-        return Err(BootError::Config(format!("{file}: key `start`: service '{start}' not found ({})", tried.trim())));
+        return Err(BootError::Config(format!(
+            "{file}: key `start`: service '{start}' not found ({})",
+            tried.trim()
+        )));
     }
     if let Err(tried) = loader::search(&paths.luaservice, "bootstrap") {
         return Err(BootError::Config(format!(
@@ -84,7 +116,8 @@ pub fn boot(config_path: &Path) -> Result<&'static Node, BootError> {
         Some(dir) if !Path::new(l).is_absolute() => format!("{}/{l}", dir.trim_end_matches('/')),
         _ => l.clone(),
     });
-    crate::logger::init(log_file.as_deref()).with_context(|| format!("open log file {log_file:?}"))?;
+    crate::logger::init(log_file.as_deref())
+        .with_context(|| format!("open log file {log_file:?}"))?;
     crate::logger::init_tracing();
     for notice in config::notices(&cfg) {
         tracing::info!("{notice}");
@@ -98,8 +131,12 @@ pub fn boot(config_path: &Path) -> Result<&'static Node, BootError> {
 
     let logger = launch("logger", "")?;
     n.set_logger(logger);
-    n.registry.bind_name("logger", logger).map_err(anyhow::Error::from)?;
-    n.registry.bind_name(".logger", logger).map_err(anyhow::Error::from)?;
+    n.registry
+        .bind_name("logger", logger)
+        .map_err(anyhow::Error::from)?;
+    n.registry
+        .bind_name(".logger", logger)
+        .map_err(anyhow::Error::from)?;
     launch("snlua", "bootstrap")?;
     install_signals();
     tracing::info!(threads, harbor, "cirrus node started from {file}");
@@ -109,7 +146,10 @@ pub fn boot(config_path: &Path) -> Result<&'static Node, BootError> {
 fn install_signals() {
     node().io().spawn(async {
         use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
             tracing::error!("cannot install signal handlers");
             return;
         };
@@ -131,9 +171,9 @@ pub fn wait() -> i32 {
     std::thread::sleep(std::time::Duration::from_millis(60));
     if let Some(c) = crate::cluster::try_cluster() {
         // Leave the discovery registry so peers drop this node now, not after a missed heartbeat.
-        let _ = n
-            .io()
-            .block_on(async { tokio::time::timeout(std::time::Duration::from_secs(1), c.leave()).await });
+        let _ = n.io().block_on(async {
+            tokio::time::timeout(std::time::Duration::from_secs(1), c.leave()).await
+        });
     }
     n.exit_code()
 }

@@ -19,7 +19,12 @@ pub fn init(path: Option<&str>) -> std::io::Result<()> {
                     std::fs::create_dir_all(dir)?;
                 }
             }
-            Box::new(std::fs::OpenOptions::new().create(true).append(true).open(p)?)
+            Box::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)?,
+            )
         }
         None => Box::new(std::io::stdout()),
     };

@@ -29,7 +29,9 @@ fn opt_size(v: Option<Value>) -> mlua::Result<Option<usize>> {
         None | Some(Value::Nil) => Ok(None),
         Some(Value::Integer(i)) if i >= 0 => Ok(Some(i as usize)),
         Some(Value::Number(n)) if n >= 0.0 => Ok(Some(n as usize)),
-        Some(other) => Err(mlua::Error::runtime(format!("invalid message size {other:?}"))),
+        Some(other) => Err(mlua::Error::runtime(format!(
+            "invalid message size {other:?}"
+        ))),
     }
 }
 
@@ -45,7 +47,9 @@ fn do_send(
     sz: Option<usize>,
 ) -> mlua::Result<Option<i32>> {
     let data = read_with(Some(ctx), msg, sz, true)?;
-    let Some(h) = to_handle(dest)? else { return Ok(None) };
+    let Some(h) = to_handle(dest)? else {
+        return Ok(None);
+    };
     let session = match session {
         Some(s) => s,
         None => ctx.genid(),
@@ -110,9 +114,14 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
     t.set(
         "send",
         lua.create_function(
-            move |_, (dest, ptype, session, msg, sz): (Value, u8, Option<i32>, Value, Option<Value>)| {
-                do_send(&c, &dest, c.handle, ptype, session, &msg, opt_size(sz)?)
-            },
+            move |_,
+                  (dest, ptype, session, msg, sz): (
+                Value,
+                u8,
+                Option<i32>,
+                Value,
+                Option<Value>,
+            )| { do_send(&c, &dest, c.handle, ptype, session, &msg, opt_size(sz)?) },
         )?,
     )?;
     // skynet.send/call with the lua protocol: pack and send in one step, skipping the
@@ -131,7 +140,9 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
                 _ => None,
             };
             let data = Bytes::from(seri::pack(&args)?);
-            let Some(h) = to_handle(&dest)? else { return Ok(None) };
+            let Some(h) = to_handle(&dest)? else {
+                return Ok(None);
+            };
             let session = session.unwrap_or_else(|| c.genid());
             match c.dest(h) {
                 Some(slot) => {
@@ -146,7 +157,15 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
     t.set(
         "redirect",
         lua.create_function(
-            move |_, (dest, source, ptype, session, msg, sz): (Value, Value, u8, i32, Value, Option<Value>)| {
+            move |_,
+                  (dest, source, ptype, session, msg, sz): (
+                Value,
+                Value,
+                u8,
+                i32,
+                Value,
+                Option<Value>,
+            )| {
                 let src = to_handle(&source)?.unwrap_or(0);
                 do_send(&c, &dest, src, ptype, Some(session), &msg, opt_size(sz)?)
             },
@@ -159,7 +178,8 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
         "callback",
         lua.create_function(move |_, (f, _forward): (Function, Option<bool>)| {
             *c.callback.borrow_mut() = Some(f);
-            c.callback_version.set(c.callback_version.get().wrapping_add(1));
+            c.callback_version
+                .set(c.callback_version.get().wrapping_add(1));
             Ok(())
         })?,
     )?;
@@ -188,7 +208,10 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
             Ok(())
         })?,
     )?;
-    t.set("now", lua.create_function(|_, ()| Ok(node().now_cs() as i64))?)?;
+    t.set(
+        "now",
+        lua.create_function(|_, ()| Ok(node().now_cs() as i64))?,
+    )?;
     t.set(
         "hpc",
         lua.create_function(|_, ()| Ok(node().elapsed().as_nanos() as i64))?,
@@ -288,7 +311,10 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
         lua.create_function(move |_, (cmd, param): (String, Option<Value>)| {
             let p = param_string(param)?;
             let r = command(&c, &cmd, p.as_deref()).map_err(mlua::Error::runtime)?;
-            Ok(r.and_then(|s| s.strip_prefix(':').and_then(|h| u32::from_str_radix(h, 16).ok())))
+            Ok(r.and_then(|s| {
+                s.strip_prefix(':')
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+            }))
         })?,
     )?;
     t.set(
@@ -329,7 +355,9 @@ fn command(ctx: &LuaCtx, cmd: &str, param: Option<&str>) -> Result<Option<String
                 n.registry.bind_name(name, me).map_err(|e| e.to_string())?;
                 Ok(Some(name.to_string()))
             }
-            Some(name) => Err(format!("can't register global name {name} (use cluster.register)")),
+            Some(name) => Err(format!(
+                "can't register global name {name} (use cluster.register)"
+            )),
         },
         "NAME" => {
             let p = param.ok_or("NAME needs `.name :address`")?;
@@ -338,7 +366,9 @@ fn command(ctx: &LuaCtx, cmd: &str, param: Option<&str>) -> Result<Option<String
                 it.next().ok_or("NAME needs a name")?,
                 it.next().ok_or("NAME needs an address")?,
             );
-            let h = n.resolve(addr).ok_or_else(|| format!("invalid address {addr}"))?;
+            let h = n
+                .resolve(addr)
+                .ok_or_else(|| format!("invalid address {addr}"))?;
             n.registry.bind_name(name, h).map_err(|e| e.to_string())?;
             Ok(Some(name.to_string()))
         }
@@ -393,7 +423,11 @@ fn command(ctx: &LuaCtx, cmd: &str, param: Option<&str>) -> Result<Option<String
         }
         "ENDLESS" | "STAT" | "MQLEN" => {
             let slot = n.registry.get(me).ok_or("service retired")?;
-            let what = if cmd == "STAT" { param.unwrap_or("") } else { cmd };
+            let what = if cmd == "STAT" {
+                param.unwrap_or("")
+            } else {
+                cmd
+            };
             let s = &slot.stats;
             use std::sync::atomic::Ordering::Relaxed;
             Ok(Some(match what {
@@ -425,6 +459,10 @@ pub fn call_callback(
     session: i32,
     source: Handle,
 ) -> mlua::Result<()> {
-    let p = if sz == 0 { std::ptr::null_mut() } else { ptr as *mut _ };
+    let p = if sz == 0 {
+        std::ptr::null_mut()
+    } else {
+        ptr as *mut _
+    };
     cb.call::<()>((ptype, LightUserData(p), sz, session, source))
 }

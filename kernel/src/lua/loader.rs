@@ -62,14 +62,17 @@ fn load_file_with(lua: &Lua, path: &Path, strip: bool) -> mlua::Result<Function>
             .set_mode(ChunkMode::Binary)
             .into_function();
     }
-    let src = std::fs::read(path).map_err(|e| mlua::Error::runtime(format!("cannot open {}: {e}", path.display())))?;
+    let src = std::fs::read(path)
+        .map_err(|e| mlua::Error::runtime(format!("cannot open {}: {e}", path.display())))?;
     let f = lua
         .load(&src[..])
         .set_name(chunkname.clone())
         .set_mode(ChunkMode::Text)
         .into_function()?;
     let code = Arc::new(f.dump(strip));
-    cache().lock().insert(path.to_path_buf(), (mtime, code.clone()));
+    cache()
+        .lock()
+        .insert(path.to_path_buf(), (mtime, code.clone()));
     if strip {
         // Load the stripped form here too, so this state matches the others.
         return lua
@@ -95,7 +98,10 @@ pub fn install_searcher(lua: &Lua) -> mlua::Result<()> {
                     mlua::Value::String(lua.create_string(p.to_string_lossy().as_bytes())?),
                 ))
             }
-            Err(tried) => Ok((mlua::Value::String(lua.create_string(tried)?), mlua::Value::Nil)),
+            Err(tried) => Ok((
+                mlua::Value::String(lua.create_string(tried)?),
+                mlua::Value::Nil,
+            )),
         }
     })?;
     let package: mlua::Table = lua.globals().get("package")?;

@@ -23,6 +23,8 @@ pub fn native_modules() -> &'static [(&'static str, Opener)] {
         ("skynet.sharedata.core", crate::sharedata::lua::open),
         ("skynet.cluster.core", crate::cluster::lua_open),
         ("sproto.core", crate::sproto::lua::open_core),
+        ("skynet.socketdriver", crate::net::lua::open),
+        ("http.core", crate::net::http::open),
         ("skynet.db.redis.core", crate::store::redis::open),
         ("skynet.db.memory.core", crate::store::memory::open),
         ("skynet.db.sql.core", crate::store::sql::open),
@@ -52,7 +54,10 @@ unsafe impl Send for SnLua {}
 impl SnLua {
     /// `args` is skynet's launch string: `name arg1 arg2 ...`.
     pub fn new(args: &str) -> Self {
-        SnLua { boot: Some(args.to_string()), state: None }
+        SnLua {
+            boot: Some(args.to_string()),
+            state: None,
+        }
     }
 
     fn init(&mut self, slot: &Arc<Slot>) {
@@ -70,7 +75,10 @@ impl SnLua {
                     let mut w = seri::Writer::new();
                     w.string(b"ERROR");
                     w.string(text.as_bytes());
-                    let _ = node().send(Message::new(slot.handle, 0, PTYPE_LUA, Bytes::from(w.finish())), launcher);
+                    let _ = node().send(
+                        Message::new(slot.handle, 0, PTYPE_LUA, Bytes::from(w.finish())),
+                        launcher,
+                    );
                 }
                 slot.request_exit();
             }
@@ -80,13 +88,17 @@ impl SnLua {
     fn load(&mut self, handle: Handle, name: &str, args: &[String]) -> mlua::Result<()> {
         let n = node();
         // SAFETY: the debug library is needed for tracebacks; scripts are trusted server code.
-        let lua = unsafe { Lua::unsafe_new_with(StdLib::ALL_SAFE | StdLib::DEBUG, LuaOptions::new()) };
+        let lua =
+            unsafe { Lua::unsafe_new_with(StdLib::ALL_SAFE | StdLib::DEBUG, LuaOptions::new()) };
         let ctx = Rc::new(LuaCtx::new(handle));
         lua.set_app_data(ctx.clone());
         let package: mlua::Table = lua.globals().get("package")?;
         let preload: mlua::Table = package.get("preload")?;
         let c = ctx.clone();
-        preload.set("skynet.core", lua.create_function(move |lua, ()| core::open(lua, c.clone()))?)?;
+        preload.set(
+            "skynet.core",
+            lua.create_function(move |lua, ()| core::open(lua, c.clone()))?,
+        )?;
         for (modname, open) in native_modules() {
             let open = *open;
             preload.set(*modname, lua.create_function(move |lua, ()| open(lua))?)?;
@@ -105,7 +117,12 @@ impl SnLua {
         package.set("path", lua_path.as_str())?;
         let g = lua.globals();
         g.set("SERVICE_NAME", name)?;
-        g.set("SERVICE_PATH", path.parent().map(|p| p.display().to_string()).unwrap_or_default())?;
+        g.set(
+            "SERVICE_PATH",
+            path.parent()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        )?;
         g.set("LUA_PATH", n.paths.lua_path.as_str())?;
         g.set("LUA_SERVICE", n.paths.luaservice.as_str())?;
         if let Some(pre) = &n.paths.preload {
@@ -113,7 +130,12 @@ impl SnLua {
         }
         let main = loader::load_file(&lua, &path)?;
         let argv = mlua::Variadic::from_iter(args.iter().map(|s| s.as_str()));
-        self.state = Some(Loaded { lua, ctx, callback: None, callback_version: 0 });
+        self.state = Some(Loaded {
+            lua,
+            ctx,
+            callback: None,
+            callback_version: 0,
+        });
         main.call::<()>(argv)
     }
 }
@@ -121,7 +143,9 @@ impl SnLua {
 /// The message of an mlua error without its Rust-side decoration.
 pub fn error_text(e: &mlua::Error) -> String {
     match e {
-        mlua::Error::CallbackError { traceback, cause } => format!("{}\n{traceback}", error_text(cause)),
+        mlua::Error::CallbackError { traceback, cause } => {
+            format!("{}\n{traceback}", error_text(cause))
+        }
         mlua::Error::RuntimeError(s) => s.clone(),
         mlua::Error::SyntaxError { message, .. } => message.clone(),
         other => other.to_string(),
@@ -143,7 +167,10 @@ impl Actor for SnLua {
             st.callback_version = st.ctx.callback_version.get();
         }
         let Some(cb) = st.callback.as_ref() else {
-            node().bounce(&msg, &format!("service {} has no dispatch function", slot.address()));
+            node().bounce(
+                &msg,
+                &format!("service {} has no dispatch function", slot.address()),
+            );
             return;
         };
         let (ptype, session, source) = (msg.ptype, msg.session, msg.source);
@@ -170,7 +197,9 @@ impl Actor for SnLua {
     }
 
     fn on_kill(&mut self, slot: &Arc<Slot>) {
-        let Some(st) = self.state.as_ref() else { return };
+        let Some(st) = self.state.as_ref() else {
+            return;
+        };
         let hook = st.ctx.exit_hook.borrow().clone();
         if let Some(h) = hook {
             if let Err(e) = h.call::<()>(()) {
@@ -180,6 +209,9 @@ impl Actor for SnLua {
     }
 
     fn memory(&self) -> usize {
-        self.state.as_ref().map(|s| s.lua.used_memory()).unwrap_or(0)
+        self.state
+            .as_ref()
+            .map(|s| s.lua.used_memory())
+            .unwrap_or(0)
     }
 }

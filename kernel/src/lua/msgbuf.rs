@@ -15,7 +15,12 @@ pub(crate) fn ctx_of(lua: &Lua) -> mlua::Result<Rc<LuaCtx>> {
 }
 
 /// The core of every lookup; `ctx` is only consulted for pointers.
-pub(crate) fn read_with(ctx: Option<&LuaCtx>, v: &Value, sz: Option<usize>, take: bool) -> mlua::Result<Bytes> {
+pub(crate) fn read_with(
+    ctx: Option<&LuaCtx>,
+    v: &Value,
+    sz: Option<usize>,
+    take: bool,
+) -> mlua::Result<Bytes> {
     match v {
         Value::String(s) => {
             let b = s.as_bytes();
@@ -29,7 +34,9 @@ pub(crate) fn read_with(ctx: Option<&LuaCtx>, v: &Value, sz: Option<usize>, take
                 return Ok(Bytes::new());
             }
             ctx.and_then(|c| c.find(p.0 as *const u8, sz, take))
-                .ok_or_else(|| mlua::Error::runtime("invalid message pointer (the message is no longer alive)"))
+                .ok_or_else(|| {
+                    mlua::Error::runtime("invalid message pointer (the message is no longer alive)")
+                })
         }
         other => Err(mlua::Error::runtime(format!(
             "expected a message (string or pointer), got {}",
@@ -57,8 +64,9 @@ pub(crate) fn with_bytes<R>(
             if sz == 0 {
                 return f(&[]);
             }
-            ctx.with_slice(p.0 as *const u8, sz, f)
-                .ok_or_else(|| mlua::Error::runtime("invalid message pointer (the message is no longer alive)"))?
+            ctx.with_slice(p.0 as *const u8, sz, f).ok_or_else(|| {
+                mlua::Error::runtime("invalid message pointer (the message is no longer alive)")
+            })?
         }
         other => Err(mlua::Error::runtime(format!(
             "expected a message (string or pointer), got {}",

@@ -152,7 +152,9 @@ impl Scheduler {
             let (source, session) = (msg.source, msg.session);
             // A panic in a native actor must not take the worker thread down with it: the
             // service is retired and the rest of the node keeps running.
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| actor.dispatch(&slot, msg)));
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                actor.dispatch(&slot, msg)
+            }));
             self.monitor.leave(idx);
             if outcome.is_err() {
                 tracing::error!(service = %slot.address(), source = %crate::service::fmt_handle(source), session, "service panicked; retiring it");
@@ -167,6 +169,8 @@ impl Scheduler {
                 break;
             }
         }
+        // Socket writes deferred during the batch go out now, coalesced per connection.
+        crate::net::outbox::flush_deferred();
         slot.stats
             .messages
             .fetch_add(done, std::sync::atomic::Ordering::Relaxed);

@@ -50,7 +50,11 @@ impl Monitor {
 
     fn watch(&self) {
         // (version seen, when first seen, already warned)
-        let mut seen: Vec<(u64, Instant, bool)> = self.workers.iter().map(|_| (0, Instant::now(), false)).collect();
+        let mut seen: Vec<(u64, Instant, bool)> = self
+            .workers
+            .iter()
+            .map(|_| (0, Instant::now(), false))
+            .collect();
         while !node().is_quitting() {
             std::thread::sleep(Duration::from_millis(200));
             for (w, s) in self.workers.iter().zip(seen.iter_mut()) {

@@ -43,7 +43,13 @@ impl Port {
     }
 
     /// Send a request and wait for its response (or the error the callee or kernel sends).
-    pub async fn call(&self, dest: Handle, ptype: u8, data: Bytes, timeout: std::time::Duration) -> Reply {
+    pub async fn call(
+        &self,
+        dest: Handle,
+        ptype: u8,
+        data: Bytes,
+        timeout: std::time::Duration,
+    ) -> Reply {
         let session = self.genid();
         let (tx, rx) = oneshot::channel();
         self.pending.lock().insert(session, tx);

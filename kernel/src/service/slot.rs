@@ -93,7 +93,11 @@ impl Slot {
             mq.overload_threshold *= 2;
             return Ok(Pushed::Overload(len, schedule));
         }
-        Ok(if schedule { Pushed::Schedule } else { Pushed::Queued })
+        Ok(if schedule {
+            Pushed::Schedule
+        } else {
+            Pushed::Queued
+        })
     }
 
     /// Ensure the slot is scheduled even with an empty mailbox (used by kill).

@@ -15,9 +15,9 @@ struct Proxy {
 impl Proxy {
     fn fresh(&mut self) -> mlua::Result<&Arc<Table>> {
         if self.entry.is_stale() {
-            let entry = store()
-                .get(&self.name)
-                .ok_or_else(|| mlua::Error::runtime(format!("sharedata {} has been deleted", self.name)))?;
+            let entry = store().get(&self.name).ok_or_else(|| {
+                mlua::Error::runtime(format!("sharedata {} has been deleted", self.name))
+            })?;
             let mut node = entry.root.clone();
             for k in &self.path {
                 node = match node.get(k) {
@@ -73,7 +73,9 @@ fn val_to_lua(lua: &Lua, p: &Proxy, k: &Key, v: &Val) -> mlua::Result<Value> {
 impl UserData for Proxy {
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
         m.add_meta_method_mut(MetaMethod::Index, |lua, this, k: Value| {
-            let Some(key) = to_key(&k)? else { return Ok(Value::Nil) };
+            let Some(key) = to_key(&k)? else {
+                return Ok(Value::Nil);
+            };
             let node = this.fresh()?.clone();
             match node.get(&key) {
                 Some(v) => val_to_lua(lua, this, &key, v),
@@ -84,7 +86,10 @@ impl UserData for Proxy {
         m.add_meta_method(
             MetaMethod::NewIndex,
             |_, this, _: mlua::MultiValue| -> mlua::Result<()> {
-                Err(mlua::Error::runtime(format!("sharedata {} is read-only", this.name)))
+                Err(mlua::Error::runtime(format!(
+                    "sharedata {} is read-only",
+                    this.name
+                )))
             },
         );
         m.add_meta_function(MetaMethod::Pairs, |lua, ud: AnyUserData| {
@@ -115,13 +120,19 @@ impl UserData for Proxy {
 /// Convert a Lua table into a shared tree (strings, numbers, booleans and nested tables).
 pub fn table_from_lua(t: &mlua::Table, depth: usize) -> mlua::Result<Table> {
     if depth > 64 {
-        return Err(mlua::Error::runtime("sharedata table nested too deep (or has a cycle)"));
+        return Err(mlua::Error::runtime(
+            "sharedata table nested too deep (or has a cycle)",
+        ));
     }
     let mut entries = Vec::new();
     for pair in t.pairs::<Value, Value>() {
         let (k, v) = pair?;
-        let key = to_key(&k)?
-            .ok_or_else(|| mlua::Error::runtime(format!("sharedata key of type {} not allowed", k.type_name())))?;
+        let key = to_key(&k)?.ok_or_else(|| {
+            mlua::Error::runtime(format!(
+                "sharedata key of type {} not allowed",
+                k.type_name()
+            ))
+        })?;
         let val = match v {
             Value::Boolean(b) => Val::Bool(b),
             Value::Integer(i) => Val::Int(i),
@@ -161,7 +172,9 @@ pub fn open(lua: &Lua) -> mlua::Result<mlua::Table> {
     t.set(
         "new",
         lua.create_function(move |_, (name, tbl): (String, mlua::Table)| {
-            store().new_table(&name, table_from_lua(&tbl, 0)?).map_err(err)
+            store()
+                .new_table(&name, table_from_lua(&tbl, 0)?)
+                .map_err(err)
         })?,
     )?;
     t.set(

@@ -50,7 +50,11 @@ impl Table {
         while index.contains_key(&Key::Int(len as i64 + 1)) {
             len += 1;
         }
-        Table { entries, index, len }
+        Table {
+            entries,
+            index,
+            len,
+        }
     }
 
     pub fn get(&self, k: &Key) -> Option<&Val> {
@@ -107,7 +111,10 @@ impl Store {
 
     pub fn update(&self, name: &str, root: Table) -> Result<(), ShareError> {
         let mut t = self.tables.write();
-        let old = t.get(name).ok_or_else(|| ShareError::NotFound(name.into()))?.clone();
+        let old = t
+            .get(name)
+            .ok_or_else(|| ShareError::NotFound(name.into()))?
+            .clone();
         t.insert(
             name.into(),
             Arc::new(Entry {

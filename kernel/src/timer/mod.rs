@@ -106,5 +106,8 @@ impl Timer {
 
 fn deliver(handle: Handle, session: i32) {
     // A service that exited before its timer fired simply doesn't get it.
-    let _ = node().send(Message::new(0, session, PTYPE_RESPONSE, Bytes::new()), handle);
+    let _ = node().send(
+        Message::new(0, session, PTYPE_RESPONSE, Bytes::new()),
+        handle,
+    );
 }

@@ -1,0 +1,20 @@
+-- skynet.netpack for agents: the 2-byte big-endian length framing of the gate.
+--   socket.write(fd, netpack.pack(msg))   -- what skynet agents do; or socket.sendframe(fd, msg)
+--   netpack.tostring(msg, sz)              -- a PTYPE_CLIENT message as a string
+-- Deframing happens in the native gate (kernel/src/gate), so filter/pop are not needed here.
+
+local skynet = require "skynet"
+
+local netpack = {}
+
+function netpack.pack(msg, sz)
+	if type(msg) ~= "string" then
+		msg = skynet.tostring(msg, sz)
+	end
+	assert(#msg <= 0xffff, "netpack.pack: message over 65535 bytes")
+	return string.pack(">s2", msg)
+end
+
+netpack.tostring = skynet.tostring
+
+return netpack
