@@ -163,7 +163,7 @@ fn console_commands() {
     let port = common::free_port();
     let mut child = common::cirrus()
         .arg("tests/fixtures/node_test.lua")
-        .env("CIRRUS_START", "hello")
+        .env("CIRRUS_START", "listener")
         .env("CIRRUS_CONSOLE_PORT", port.to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -180,12 +180,13 @@ fn console_commands() {
             "service",
             "ping .launcher",
             "bogus",
+            "netstat",
         ],
     );
     let hello = outs[1]
         .lines()
-        .find(|l| l.contains("snlua hello"))
-        .expect("hello listed")
+        .find(|l| l.contains("snlua listener"))
+        .expect("listener listed")
         .to_string();
     let addr = hello.split_whitespace().next().unwrap().to_string();
     let more = console(
@@ -225,8 +226,13 @@ fn console_commands() {
     assert!(outs[7].contains("<CMD Error>"), "{}", outs[7]);
     assert!(more[0].contains(" ms"), "{}", more[0]);
     assert!(
-        !more[2].contains("snlua hello"),
-        "hello exited: {}",
+        outs[8].contains("LISTEN") && outs[8].contains("127.0.0.1:"),
+        "{}",
+        outs[8]
+    );
+    assert!(
+        !more[2].contains("snlua listener"),
+        "listener exited: {}",
         more[2]
     );
     assert!(

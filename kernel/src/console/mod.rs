@@ -168,6 +168,7 @@ async fn run(port: &Port, line: &str) -> anyhow::Result<String> {
                 ("exit ADDR", "ask a service to exit"),
                 ("ping ADDR", "round trip to a service"),
                 ("service", "list unique services"),
+                ("netstat", "sockets opened through skynet.socket"),
             ] {
                 let _ = writeln!(out, "{c:<10} {d}");
             }
@@ -250,6 +251,20 @@ async fn run(port: &Port, line: &str) -> anyhow::Result<String> {
                 fmt_handle(h),
                 t.elapsed().as_secs_f64() * 1000.0
             );
+        }
+        "netstat" => {
+            for sock in crate::net::table::table().all() {
+                let pending = sock.out.as_ref().map(|o| o.pending()).unwrap_or(0);
+                let _ = writeln!(
+                    out,
+                    "{}\t{}\t{}\towner {}\tpending {} bytes",
+                    sock.id,
+                    sock.kind_name(),
+                    sock.peer,
+                    fmt_handle(sock.owner()),
+                    pending
+                );
+            }
         }
         "service" => {
             let mgr = n
