@@ -9,25 +9,7 @@ local N = tonumber(skynet.getenv "bench_n") or 100000
 local ROWS = 10000
 local POOL = 8
 
-local function run(workers, total, step)
-	local per = total // workers
-	local left = workers
-	local me = coroutine.running()
-	local t0 = skynet.hpc()
-	for w = 1, workers do
-		skynet.fork(function()
-			for i = 1, per do
-				step(w, i)
-			end
-			left = left - 1
-			if left == 0 then
-				skynet.wakeup(me)
-			end
-		end)
-	end
-	skynet.wait(me)
-	return per * workers / ((skynet.hpc() - t0) / 1e9)
-end
+local run = require "concurrent"
 
 local DDL = {
 	sqlite = "CREATE TABLE bench_players (id INTEGER PRIMARY KEY, name TEXT NOT NULL, gold BIGINT NOT NULL)",

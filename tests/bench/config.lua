@@ -5,4 +5,4 @@ harbor = 0
 start = "$CIRRUS_BENCH"
 bench_n = "$CIRRUS_BENCH_N"
 luaservice = root .. "tests/bench/?.lua;" .. root .. "service/?.lua"
-lua_path = root .. "lualib/?.lua;" .. root .. "lualib/?/init.lua"
+lua_path = root .. "tests/lualib/?.lua;" .. root .. "lualib/?.lua;" .. root .. "lualib/?/init.lua"

@@ -29,11 +29,20 @@ thread_local! {
     static DEFERRED: RefCell<Vec<Arc<Outbox>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Write what this thread deferred during the batch that just ended. The scheduler calls it
-/// after every batch; only threads that do so defer writes at all.
-pub fn flush_deferred() {
+/// Mark this thread as one that calls [`flush_deferred`] after every batch (a scheduler
+/// worker); only such threads defer writes at all.
+pub fn enable_deferral() {
     DEFERS.with(|d| d.set(true));
-    let list = DEFERRED.with(|l| std::mem::take(&mut *l.borrow_mut()));
+}
+
+/// Write what this thread deferred during the batch that just ended.
+pub fn flush_deferred() {
+    let list = DEFERRED.with(|l| {
+        let mut l = l.borrow_mut();
+        // The common case on the dispatch hot path: nothing was written during the batch.
+        (!l.is_empty()).then(|| std::mem::take(&mut *l))
+    });
+    let Some(mut list) = list else { return };
     for out in &list {
         out.flush_now();
     }
@@ -41,8 +50,8 @@ pub fn flush_deferred() {
     DEFERRED.with(|l| {
         let mut l = l.borrow_mut();
         if l.is_empty() {
+            list.clear();
             *l = list;
-            l.clear();
         }
     });
 }

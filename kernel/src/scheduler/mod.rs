@@ -80,6 +80,7 @@ impl Scheduler {
 
     fn worker(&self, idx: usize) {
         IS_WORKER.with(|w| w.set(true));
+        crate::net::outbox::enable_deferral();
         // Like skynet's weight table: the first workers drain whole queues, later ones smaller
         // slices, so one busy service can't hog every thread.
         let weight = (idx / 2).min(3) as u32;
