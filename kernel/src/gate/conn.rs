@@ -44,6 +44,7 @@ pub(super) fn open(handle: Handle, cfg: super::Config) -> Result<Opened, GateErr
         listen: CancellationToken::new(),
         closed: CancellationToken::new(),
         refused: AtomicU64::new(0),
+        unbound: Default::default(),
     });
     tracing::info!(
         service = %shared.address(),
@@ -103,6 +104,10 @@ async fn accept_loop(g: Arc<Shared>, listener: TcpListener) {
             tokio::spawn(run_tcp(g.clone(), sock, stream));
         }
     }
+    drop(listener);
+    let (lock, cv) = &g.unbound;
+    *lock.lock() = true;
+    cv.notify_all();
     tracing::info!(service = %g.address(), "gate stopped listening");
 }
 

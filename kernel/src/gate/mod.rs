@@ -238,6 +238,9 @@ pub(crate) struct Shared {
     /// The gate is gone (handshakes and the idle sweeper stop; connections are closed by Drop).
     pub closed: CancellationToken,
     pub refused: AtomicU64,
+    /// Set by the accept loop once the listener is dropped, so `close` can return only when
+    /// new connections are really refused.
+    pub unbound: (parking_lot::Mutex<bool>, parking_lot::Condvar),
 }
 
 impl Shared {
@@ -321,11 +324,15 @@ impl Gate {
                 Ok(vec![SValue::Int(port as i64)])
             }
             "close" => {
-                self.shared
-                    .as_ref()
-                    .ok_or(GateError::NotOpen)?
-                    .listen
-                    .cancel();
+                let sh = self.shared.as_ref().ok_or(GateError::NotOpen)?;
+                sh.listen.cancel();
+                // The accept loop drops the listener on an IO thread within microseconds; wait
+                // for it (bounded) so a connect right after `close` is refused, as in skynet.
+                let (lock, cv) = &sh.unbound;
+                let mut unbound = lock.lock();
+                if !*unbound {
+                    cv.wait_for(&mut unbound, std::time::Duration::from_secs(1));
+                }
                 Ok(vec![])
             }
             "kick" => {
