@@ -5,7 +5,7 @@
 root = "./"
 thread = 2
 harbor = 0
-start = "main"                 -- service/main.lua
+start = "main"                 -- examples/main.lua (the game node replaces it)
 luaservice = root .. "service/?.lua;" .. root .. "service/?/main.lua;" .. root .. "examples/?.lua"
 lua_path = root .. "lualib/?.lua;" .. root .. "lualib/?/init.lua"
 console_port = 8000            -- debug console on 127.0.0.1:8000 (telnet/nc)

@@ -4,12 +4,14 @@
 pub mod cluster;
 pub mod config;
 pub mod console;
+pub mod crypt;
 pub mod gate;
 pub mod lifecycle;
 pub mod logger;
 pub mod lua;
 pub mod net;
 pub mod node;
+pub mod process;
 pub mod scheduler;
 pub mod service;
 pub mod sharedata;

@@ -37,6 +37,11 @@ function cluster.nodes()
 	return core.nodes()
 end
 
+-- node name -> its `cluster_role` string, for the live nodes found through discovery.
+function cluster.roles()
+	return core.roles()
+end
+
 function cluster.register(name, addr)
 	assert(type(name) == "string")
 	core.register(name, addr or skynet.self())

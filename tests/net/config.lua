@@ -4,5 +4,5 @@ root = "./"
 thread = 2
 harbor = 0
 start = "net_node"
-luaservice = root .. "tests/net/?.lua;" .. root .. "service/?.lua"
+luaservice = root .. "tests/net/?.lua;" .. root .. "examples/?.lua;" .. root .. "service/?.lua"
 lua_path = root .. "tests/lualib/?.lua;" .. root .. "lualib/?.lua;" .. root .. "lualib/?/init.lua"

@@ -4,7 +4,7 @@
 //!   cirrus-bench echo --addr 127.0.0.1:8889 --ws --conns 10000 --pid $(pgrep -n cirrus)
 //!   cirrus-bench talk 127.0.0.1:8888
 //!
-//! `echo` drives a gate whose agents echo frames back (config/echo.lua): every connection keeps
+//! `echo` drives a gate whose agents echo frames back (examples/config/echo.lua): every connection keeps
 //! `--pipeline` frames in flight, each carrying its send time, and reports echoes per second
 //! and latency percentiles measured after a warm-up.
 

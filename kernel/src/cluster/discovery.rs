@@ -71,7 +71,10 @@ async fn refresh(
             continue;
         };
         if now.saturating_sub(ts) <= conf.ttl.as_millis() as u64 {
-            live.insert(name, addr.to_string());
+            live.insert(
+                name,
+                (addr.to_string(), j["role"].as_str().map(str::to_string)),
+            );
         }
     }
     let c = cluster();
@@ -79,13 +82,15 @@ async fn refresh(
         if !live.contains_key(&name) && name != conf.name {
             tracing::info!(node = %name, %addr, "cluster node left (heartbeat stopped)");
             c.set_node(&name, None);
+            c.set_role(&name, None);
         }
     }
-    for (name, addr) in live {
+    for (name, (addr, role)) in live {
         if c.node_addr(&name).as_deref() != Some(addr.as_str()) {
             tracing::info!(node = %name, %addr, "cluster node joined");
             c.set_node(&name, Some(&addr));
         }
+        c.set_role(&name, role.as_deref());
     }
     Ok(())
 }

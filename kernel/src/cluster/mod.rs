@@ -21,6 +21,8 @@ use wire::Addr;
 #[derive(Default)]
 pub struct Cluster {
     nodes: RwLock<HashMap<String, String>>,
+    /// node -> its `cluster_role` as announced in discovery (game roles find each other by it)
+    roles: RwLock<HashMap<String, String>>,
     links: Mutex<HashMap<String, Link>>,
     names: RwLock<HashMap<String, Handle>>,
     listening: Mutex<Option<String>>,
@@ -104,6 +106,25 @@ impl Cluster {
         self.nodes.read().clone()
     }
 
+    pub fn set_role(&self, name: &str, role: Option<&str>) {
+        let mut r = self.roles.write();
+        match role {
+            Some(v) => r.insert(name.to_string(), v.to_string()),
+            None => r.remove(name),
+        };
+    }
+
+    /// Roles of the nodes currently in the table (discovery only; static tables have none).
+    pub fn roles(&self) -> HashMap<String, String> {
+        let nodes = self.nodes.read();
+        self.roles
+            .read()
+            .iter()
+            .filter(|(n, _)| nodes.contains_key(*n))
+            .map(|(n, r)| (n.clone(), r.clone()))
+            .collect()
+    }
+
     /// On graceful stop: take this node out of the Redis registry.
     pub async fn leave(&self) {
         let conf = self.announced.lock().clone();
@@ -153,6 +174,8 @@ impl Cluster {
         *self.listening.lock() = Some(bound.clone());
         if let (Some(url), Err(_)) = (redis_url, what.parse::<u16>()) {
             self.set_node(what, Some(&bound));
+            let conf = discovery::Conf::from_env(url.clone(), what, &bound);
+            self.set_role(what, Some(&conf.role));
             *self.announced.lock() = Some(discovery::Conf::from_env(url.clone(), what, &bound));
             node()
                 .io()
@@ -261,6 +284,10 @@ pub fn lua_open(lua: &mlua::Lua) -> mlua::Result<mlua::Table> {
     t.set(
         "nodes",
         lua.create_function(|lua, ()| lua.create_table_from(cluster().nodes()))?,
+    )?;
+    t.set(
+        "roles",
+        lua.create_function(|lua, ()| lua.create_table_from(cluster().roles()))?,
     )?;
     t.set(
         "setnode",

@@ -28,6 +28,8 @@ pub fn native_modules() -> &'static [(&'static str, Opener)] {
         ("skynet.db.redis.core", crate::store::redis::open),
         ("skynet.db.memory.core", crate::store::memory::open),
         ("skynet.db.sql.core", crate::store::sql::open),
+        ("cirrus.crypt.core", crate::crypt::open),
+        ("cirrus.process", crate::process::open),
     ]
 }
 

@@ -1,4 +1,4 @@
--- netdemo: start service of config/echo.lua and config/chat.lua. Opens a TCP gate
+-- netdemo: start service of examples/config/echo.lua and examples/config/chat.lua. Opens a TCP gate
 -- (`gate_port`, 2-byte big-endian length frames) and a WebSocket gate (`ws_port`, binary
 -- messages), each with a watchdog in `mode` ("echo" or "chat"), and an HTTP server
 -- (`http_port`): GET /health, POST /push (the body goes as one frame to every client).

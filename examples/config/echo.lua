@@ -6,12 +6,12 @@
 root = "./"
 thread = 2
 harbor = 0
-start = "netdemo"              -- service/netdemo.lua
+start = "netdemo"              -- examples/netdemo.lua
 mode = "echo"
 agents = 0                     -- 0: one agent per connection (skynet's pattern); N: a pool of N
 gate_port = 8888
 ws_port = 8889
 http_port = 8080
 maxclient = 10240
-luaservice = root .. "service/?.lua;" .. root .. "service/?/main.lua"
+luaservice = root .. "examples/?.lua;" .. root .. "service/?.lua;" .. root .. "service/?/main.lua"
 lua_path = root .. "lualib/?.lua;" .. root .. "lualib/?/init.lua"

@@ -13,5 +13,5 @@ gate_port = 8888
 ws_port = 8889
 http_port = 8080
 maxclient = 10240
-luaservice = root .. "service/?.lua;" .. root .. "service/?/main.lua"
+luaservice = root .. "examples/?.lua;" .. root .. "service/?.lua;" .. root .. "service/?/main.lua"
 lua_path = root .. "lualib/?.lua;" .. root .. "lualib/?/init.lua"

@@ -9,5 +9,5 @@ agents = 2
 gate_port = 8888
 ws_port = 8889
 maxclient = 20000
-luaservice = root .. "service/?.lua;" .. root .. "service/?/main.lua"
+luaservice = root .. "examples/?.lua;" .. root .. "service/?.lua;" .. root .. "service/?/main.lua"
 lua_path = root .. "lualib/?.lua;" .. root .. "lualib/?/init.lua"
