@@ -5,6 +5,7 @@ pub mod cluster;
 pub mod config;
 pub mod console;
 pub mod crypt;
+pub mod gameclient;
 pub mod gate;
 pub mod lifecycle;
 pub mod logger;
