@@ -1,19 +1,22 @@
--- All-in-one node: every role in one process, on embedded defaults (no servers needed).
--- Read like a skynet config: globals become skynet.getenv keys; a dollar sign before a name
--- expands that environment variable (also inside comments, as in skynet).
+-- All-in-one node: every game role in one process, on embedded stores (no servers needed):
+-- online state in-process, records in SQLite under data/. `./start.sh` starts it; then play
+-- with `cirrus-bench robot --bots 4 --scenario play`, or connect a client to 8888 (TCP) or
+-- 8889 (WebSocket). Read like a skynet config: globals become skynet.getenv keys; a dollar
+-- sign before a name expands that environment variable (also inside comments, as in skynet).
 
 root = "./"
 thread = 2
 harbor = 0
-start = "main"                 -- examples/main.lua (the game node replaces it)
-luaservice = root .. "service/?.lua;" .. root .. "service/?/main.lua;" .. root .. "examples/?.lua"
+start = "gamenode"             -- service/gamenode.lua: starts the roles below
+nodename = "node"
+cluster_role = "all"           -- gate, auth, login, hall, locator, game, chat
+luaservice = root .. "service/?.lua;" .. root .. "service/?/main.lua"
 lua_path = root .. "lualib/?.lua;" .. root .. "lualib/?/init.lua"
 console_port = 8000            -- debug console on 127.0.0.1:8000 (telnet/nc)
 -- logger = "cirrus.log"        -- log file; default stdout
 -- logpath = "log"
 
--- Stores. The all-in-one node keeps online state in-process and records in SQLite under data/;
--- point these at servers for a real deployment (lualib/store.lua, service/db).
+-- Stores. Point these at servers for a real deployment (lualib/store.lua, service/db).
 online_store = "memory"        -- "memory" (in-process) or "redis"
 redis_host = "127.0.0.1"       -- Redis, when online_store = "redis"
 redis_port = 6379
@@ -24,3 +27,31 @@ sql_url = "sqlite://data/cirrus.db"   -- or mysql://user:pass@host:3306/db, post
 sql_pool = 2                   -- SQL connections per db service instance
 db_instances = 4               -- db service instances; requests route by key (lualib/dbhelper.lua)
 migrations = root .. "migrations/"    -- schema migrations, one folder per backend, applied at start
+
+-- Gate tier (service/watchdog)
+gate_port = 8888               -- TCP, 2-byte big-endian frames
+ws_port = 8889                 -- WebSocket, one binary message per packet
+gate_address = "0.0.0.0"
+maxclient = 20000
+watchdog_workers = 2           -- sessions spread over this many services
+idle_timeout = 60              -- seconds without a packet before the connection is closed
+
+-- Login (service/auth, service/login; docs/PROTOCOL.md)
+max_online = 20000             -- past this, logins wait in the queue
+login_rate = 5000              -- admissions per second
+queue_max = 50000
+queue_push_interval = 3        -- seconds between queue_wait pushes
+auth_kdf_iterations = 10000    -- PBKDF2-HMAC-SHA256 iterations for new accounts
+start_gold = 10000             -- gold of a new player
+reconnect_window = 300         -- seconds a disconnected player keeps the session
+
+-- Game (service/locator, service/room; rooms in config/rooms.lua)
+rooms_file = root .. "config/rooms.lua"
+game_server_id = 1             -- this node's game server id
+game_rooms = "1,2"             -- room kinds it hosts
+locator_standby = "2"          -- server ids started in this process when server 1 is full
+locator_idle = 60              -- seconds an empty standby server lives on
+
+-- Chat (service/chat)
+chat_burst = 5                 -- messages at once, then one per chat_interval seconds
+chat_interval = 1

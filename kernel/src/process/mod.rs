@@ -24,11 +24,17 @@ fn children() -> &'static Mutex<HashMap<u32, State>> {
     C.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
-/// Start `sh -c cmd` with extra environment variables; output goes to `log` (appended) or is
-/// discarded. Returns the child's pid.
+/// Start `sh -c cmd` with extra environment variables; output goes to `log` (appended; its
+/// folder is created) or is discarded. Returns the child's pid.
 pub fn spawn(cmd: &str, env: &[(String, String)], log: Option<&str>) -> Result<u32, String> {
     let out = match log {
         Some(path) => {
+            if let Some(dir) = std::path::Path::new(path).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| format!("spawn: log folder {}: {e}", dir.display()))?;
+                }
+            }
             let f = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)

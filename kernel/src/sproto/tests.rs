@@ -949,15 +949,33 @@ fn game_schemas_parse_and_share_identical_types() {
         "desk_join",
         "desk_ready",
         "desk_leave",
-        "play_cards",
+        "register",
+        "logout",
+        "bid_banker",
+        "bet",
+        "open_cards",
         "chat",
+        "chat_history",
     ] {
         assert!(c2s.protocol(name).is_some(), "c2s lacks {name}");
+    }
+    assert!(c2s.protocol("play_cards").is_none());
+    // Every response starts with `code` (tag 0): an error answer to any request, even one the
+    // server does not know, decodes on the client as that request's response.
+    for p in c2s.protocols() {
+        if let Some(r) = p.response {
+            let t = &c2s.types()[r];
+            let f = t.fields.iter().find(|f| f.tag == 0);
+            assert_eq!(f.map(|f| f.name), Some("code"), "{} response", p.name);
+            assert_eq!(f.unwrap().ty, FieldType::Integer, "{} response code", p.name);
+        }
     }
     for name in [
         "seat_state",
         "game_start",
-        "cards_played",
+        "desk_phase",
+        "deal_card",
+        "cards_open",
         "game_end",
         "chat_message",
         "kick",
@@ -975,8 +993,8 @@ fn game_schemas_parse_and_share_identical_types() {
         }
     }
     assert!(
-        shared >= 3,
-        "expected package, Player and Seat in both files"
+        shared >= 6,
+        "expected package, Player, Seat, SeatResult, Room and ChatMessage in both files"
     );
 }
 

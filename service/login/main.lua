@@ -1,0 +1,227 @@
+-- login: players come online here (seed 004's loginserver). `login` (account + one-time
+-- auth token from auth) and `visitor_login` (device id) load or create the player in SQL,
+-- pass the login queue, then bind the session: a new incarnation in the online store, a
+-- reconnect token, and a kick for an older live session of the same player.
+--
+-- Everything that changes one player's online record runs on the login node picked by the
+-- player's uid (routes.lua and node.pick), one at a time per player (game.lock): bind,
+-- reconnect, disconnect, logout. The incarnation (player_inc:<uid>) fences older sessions:
+-- their disconnects and late requests are ignored everywhere.
+
+local skynet = require "skynet"
+local role = require "game.role"
+local errors = require "game.errors"
+local check = require "game.check"
+local conf = require "game.conf"
+local node = require "game.node"
+local online = require "game.online"
+local lock = require "game.lock"
+local crypt = require "cirrus.crypt"
+local dbhelper = require "dbhelper"
+
+local L = role.new "login"
+
+local START_GOLD = conf.number("start_gold", 10000)
+local RECONNECT_WINDOW = conf.number("reconnect_window", 300)
+
+local ROOM_FIELDS = { "node", "room_addr", "room_id", "server", "game", "desk" }
+
+local function now_ms()
+	return math.floor(skynet.time() * 1000)
+end
+
+local function player_body(p)
+	return { uid = p.id, nickname = p.nickname, avatar = p.head_url, gold = p.gold, online = true }
+end
+
+-- The session context of this connection once it is `uid`'s incarnation `inc`.
+local function session_ctx(ctx, uid, inc, nickname)
+	local c = {}
+	for k, v in pairs(ctx) do
+		c[k] = v
+	end
+	c.uid, c.inc, c.nickname = uid, inc, nickname
+	return c
+end
+
+-- Where the player sits, from the online record, if the room still has them.
+local function rejoin_room(uid, rec, ctx)
+	if not rec or not rec.room_addr then
+		return nil
+	end
+	local ok, res = pcall(node.call_at, rec.node, rec.room_addr, "rebind", uid, ctx)
+	if ok and res then
+		return {
+			room = { node = rec.node, addr = rec.room_addr, id = rec.room_id, sid = rec.server, game = rec.game },
+			desk = res.desk or false,
+		}
+	end
+	online.unset(uid, table.unpack(ROOM_FIELDS))
+	online.set(uid, { state = online.HALL })
+	return nil
+end
+
+-- Make this connection the player's session (runs under the player's lock).
+local function bind(ctx, uid, nickname, token)
+	local S = online.store()
+	local old = online.get(uid)
+	local inc = S:incr("player_inc:" .. uid)
+	token = token or crypt.token(16)
+	online.set(uid, {
+		uid = uid,
+		session = ctx.conn,
+		gate = ctx.gate,
+		watchdog = ctx.watchdog,
+		fd = ctx.fd,
+		ip = ctx.ip or "",
+		inc = inc,
+		token = token,
+		state = old and old.state or online.HALL,
+		offline = 0,
+		nickname = nickname,
+		login_time = os.time(),
+	})
+	S:sadd("online_players", uid)
+	S:sadd("fd_hall", uid)
+	if old and old.gate and old.session ~= ctx.conn then
+		role.log(uid, "replacing the session on %s fd %s", old.gate, tostring(old.fd))
+		pcall(node.send_at, old.gate, old.watchdog, "kick", { fd = old.fd, uid = uid, inc = old.inc }, 1,
+			"logged in elsewhere")
+	end
+	local sctx = session_ctx(ctx, uid, inc, nickname)
+	local place = rejoin_room(uid, old, sctx)
+	local update = { uid = uid, inc = inc, nickname = nickname, seq = 0, room = false, desk = false }
+	if place then
+		update.room, update.desk = place.room, place.desk
+	end
+	return update, token, old
+end
+
+function L.cmd.bind(ctx, uid, nickname)
+	return lock.run(uid, bind, ctx, uid, nickname)
+end
+
+-- Admission (the queue) and binding for a player that logged in on this node.
+local function come_online(ctx, p)
+	if not online.get(p.id) then
+		-- players already online (a second device, a retry) do not queue again
+		local ok, code = pcall(node.call, "auth", "queue", "admit", ctx)
+		if not ok then
+			role.log(p.id, "login queue: %s", code)
+			return errors.UNAVAILABLE
+		end
+		if code ~= errors.OK then
+			return code
+		end
+	end
+	local ok, update, token = pcall(node.call, "login", p.id, "bind", ctx, p.id, p.nickname)
+	pcall(node.send, "auth", "queue", "done", ctx.conn)
+	if not ok then
+		role.log(p.id, "bind failed: %s", update)
+		return errors.UNAVAILABLE
+	end
+	role.log(p.id, "online on %s fd %d (inc %d)", ctx.gate, ctx.fd, update.inc)
+	return { uid = p.id, token = token, player = player_body(p), server_time = now_ms() }, update
+end
+
+function L.client.visitor_login(ctx, args)
+	if not check.device(args.device_id) then
+		return errors.BAD_REQUEST
+	end
+	if args.nickname and not check.nickname(args.nickname) then
+		return errors.BAD_NICKNAME
+	end
+	local p = dbhelper.call("game", "visitor", args.device_id, args.nickname, START_GOLD)
+	return come_online(ctx, p)
+end
+
+function L.client.login(ctx, args)
+	local account, token = args.account, args.auth_token
+	if not check.account(account) or type(token) ~= "string" then
+		return errors.BAD_REQUEST
+	end
+	-- the token is single-use: only the caller whose DEL removed it goes on
+	local S = online.store()
+	local key = "auth_token:" .. account
+	if S:get(key) ~= token or S:del(key) ~= 1 then
+		return errors.BAD_TOKEN
+	end
+	local p = dbhelper.call("game", "account_player", account, START_GOLD)
+	if not p then
+		return errors.UNKNOWN_ACCOUNT
+	end
+	return come_online(ctx, p)
+end
+
+function L.client.reconnect(ctx, args)
+	local uid, token = math.tointeger(args.uid), args.token
+	if not uid or type(token) ~= "string" then
+		return errors.BAD_REQUEST
+	end
+	return lock.run(uid, function()
+		local rec = online.get(uid)
+		if not rec or rec.token ~= token then
+			return errors.BAD_RECONNECT
+		end
+		local update = bind(ctx, uid, rec.nickname, token)
+		role.log(uid, "reconnected on %s fd %d (inc %d)", ctx.gate, ctx.fd, update.inc)
+		local room = update.room
+		return {
+			seq = 0,
+			resumed = false,
+			room_id = room and room.id or 0,
+			desk_id = update.desk or 0,
+		}, update
+	end)
+end
+
+-- Log the player out everywhere (runs under the player's lock).
+local function logout(uid, rec, why)
+	if rec.room_addr then
+		local ok, err = pcall(node.call_at, rec.node, rec.room_addr, "logout", uid)
+		if not ok then
+			role.log(uid, "room logout: %s", err)
+		end
+	end
+	local S = online.store()
+	S:del(online.key(uid))
+	S:srem("online_players", uid)
+	S:srem("fd_hall", uid)
+	role.log(uid, "logged out (%s)", why)
+end
+
+function L.client.logout(ctx)
+	lock.run(ctx.uid, function()
+		local rec = online.get(ctx.uid)
+		if rec and rec.inc == ctx.inc then
+			logout(ctx.uid, rec, "logout")
+		end
+	end)
+	return {}, { kick = 5, uid = false, inc = false, room = false, desk = false }
+end
+
+-- A session's connection closed. The seat stays (played automatically) and the player may
+-- reconnect within reconnect_window seconds; after that they are logged out.
+function L.cmd.disconnect(uid, inc)
+	lock.run(uid, function()
+		local rec = online.get(uid)
+		if not rec or rec.inc ~= inc then
+			return -- a newer session owns the player
+		end
+		online.set(uid, { offline = 1, offline_time = os.time() })
+		if rec.room_addr then
+			pcall(node.send_at, rec.node, rec.room_addr, "offline", uid, inc)
+		end
+		role.log(uid, "offline (inc %d)", inc)
+	end)
+	skynet.timeout(RECONNECT_WINDOW * 100, function()
+		lock.run(uid, function()
+			local rec = online.get(uid)
+			if rec and rec.inc == inc and rec.offline == 1 then
+				logout(uid, rec, "no reconnect within " .. RECONNECT_WINDOW .. " s")
+			end
+		end)
+	end)
+end
+
+role.start(L)

@@ -1,0 +1,129 @@
+-- watchdog (gate tier): opens the native gates (TCP `gate_port`, WebSocket `ws_port`) and
+-- hands each connection to one of `watchdog_workers` workers (service/watchdog/session.lua),
+-- which keep the sessions. Registered as the role "watchdog": chat delivers to players
+-- through it (`deliver`), the console and tests ask it for counts.
+--   skynet.newservice("watchdog")               -- the gate tier of this node
+--   skynet.newservice("watchdog", "worker")     -- one worker (started by the above)
+
+local skynet = require "skynet"
+
+if ... == "worker" then
+	require "session"()
+	return
+end
+
+local role = require "game.role"
+local conf = require "game.conf"
+
+local W = role.new "watchdog"
+local workers = {}
+local gates = {} -- gate service -> { protocol, port }
+local owner = {} -- fd -> worker
+-- Socket events come from the native gate under each gate service; it takes the same
+-- forward/kick commands, so the workers talk to it directly.
+
+local SOCKET = {}
+
+function SOCKET.open(native, fd, addr)
+	local w = workers[fd % #workers + 1]
+	owner[fd] = w
+	skynet.call(w, "lua", "open", fd, addr, native)
+	skynet.call(native, "lua", "forward", fd, 0, w)
+end
+
+local function closed(fd)
+	local w = owner[fd]
+	if w then
+		owner[fd] = nil
+		skynet.send(w, "lua", "close", fd)
+	end
+end
+
+function SOCKET.close(_, fd)
+	closed(fd)
+end
+
+function SOCKET.error(_, fd, msg)
+	skynet.error(string.format("[watchdog fd=%d] connection error: %s", fd, tostring(msg)))
+	closed(fd)
+end
+
+function SOCKET.warning(_, fd, kbytes)
+	skynet.error(string.format("[watchdog fd=%d] %d KB of output not yet sent", fd, kbytes))
+end
+
+function SOCKET.data() end
+
+function W.cmd.deliver(uids, name, body)
+	for _, w in ipairs(workers) do
+		skynet.send(w, "lua", "deliver", uids, name, body)
+	end
+end
+
+-- connections and logged-in players on this gate node
+function W.cmd.count()
+	local conns, players = 0, 0
+	for _, w in ipairs(workers) do
+		local c, p = skynet.call(w, "lua", "count")
+		conns, players = conns + c, players + p
+	end
+	return conns, players
+end
+
+function W.cmd.ports()
+	local out = {}
+	for _, g in pairs(gates) do
+		out[g.protocol] = g.port
+	end
+	return out
+end
+
+local function open_gate(protocol, port)
+	local gate = skynet.newservice("gate")
+	gates[gate] = { protocol = protocol }
+	local bound = skynet.call(gate, "lua", "open", {
+		address = conf.string("gate_address", "0.0.0.0"),
+		port = port,
+		protocol = protocol,
+		maxclient = conf.number("maxclient", 20000),
+		nodelay = true,
+		maxpacket = conf.number("maxpacket", 65535),
+		watchdog = skynet.self(),
+	})
+	gates[gate].port = bound
+	skynet.error(string.format("watchdog: %s gate listening on %s:%d", protocol,
+		conf.string("gate_address", "0.0.0.0"), bound))
+	return gate
+end
+
+role.start(W, function()
+	-- the gate's socket events come as ("socket", event, fd, ...) from the gate service
+	skynet.dispatch("lua", function(session, source, cmd, sub, ...)
+		if cmd == "socket" then
+			local f = SOCKET[sub]
+			if f then
+				f(source, ...)
+			end
+			return
+		end
+		local f = W.cmd[cmd]
+		if not f then
+			error("watchdog: unknown command " .. tostring(cmd))
+		end
+		if session == 0 then
+			f(sub, ...)
+		else
+			skynet.retpack(f(sub, ...))
+		end
+	end)
+	for i = 1, conf.number("watchdog_workers", 2) do
+		workers[i] = skynet.newservice("watchdog", "worker")
+	end
+	local tcp, ws = conf.number("gate_port", 8888), conf.number("ws_port", nil)
+	if tcp then
+		open_gate("tcp", tcp)
+	end
+	if ws then
+		open_gate("ws", ws)
+	end
+end)
