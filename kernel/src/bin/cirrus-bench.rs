@@ -3,10 +3,34 @@
 //!   cirrus-bench echo --addr 127.0.0.1:8888 --conns 1000 --duration 10
 //!   cirrus-bench echo --addr 127.0.0.1:8889 --ws --conns 10000 --pid $(pgrep -n cirrus)
 //!   cirrus-bench talk 127.0.0.1:8888
+//!   cirrus-bench robot --addr 127.0.0.1:8888 --bots 1000 --duration 60 --scenario play
 //!
 //! `echo` drives a gate whose agents echo frames back (examples/config/echo.lua): every connection keeps
 //! `--pipeline` frames in flight, each carrying its send time, and reports echoes per second
 //! and latency percentiles measured after a warm-up.
+//!
+//! `robot` plays the game of docs/PROTOCOL.md against a game node (`./start.sh`, ports 8888
+//! TCP and 8889 WebSocket), one bot per connection, on `cirrus::gameclient`:
+//!
+//!   cirrus-bench robot --bots 20 --duration 30 --scenario play          # play rounds
+//!   cirrus-bench robot --bots 500 --duration 20 --scenario login        # visitor logins/s
+//!   cirrus-bench robot --bots 100 --duration 20 --scenario login --login account
+//!   cirrus-bench robot --bots 200 --duration 30 --scenario chat         # hall chat
+//!   cirrus-bench robot --bots 100 --duration 60 --scenario full --ws    # play + desk chat
+//!   cirrus-bench robot --bots 10000 --duration 120 --scenario idle      # memory per player
+//!   cirrus-bench robot ... --json > report.json                         # machine-readable
+//!
+//! Scenarios: `login` (log in, player_info, log out, reconnect, repeat), `play` (room_list,
+//! room_enter `--room` or the first affordable room, desk_join any desk, desk_ready; bid,
+//! bet and open as the desk's pushes ask, after a random think time of up to `--think` ms;
+//! every settlement is checked), `chat` (hall chat every `--chat-interval` s, history now
+//! and then), `full` (play plus desk chat), `idle` (heartbeats only). Every bot sends a
+//! heartbeat each `--heartbeat` seconds. `--login account` registers `<prefix>_<n>` when the
+//! server does not know the account, then logs in with the password handshake. Bots connect
+//! at `--rate` per second. The report: per-request count and p50/p90/p99/max latency, logins,
+//! games and messages per second, errors by code (docs/PROTOCOL.md names), connection errors,
+//! `ud` gaps and duplicates, settlement and balance mismatches. Exit code 1 when anything
+//! went wrong, unless `--allow-errors`.
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use clap::{Parser, Subcommand};
@@ -16,6 +40,9 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+#[path = "cirrus-bench/robot/mod.rs"]
+mod robot;
 
 #[derive(Parser)]
 #[command(
@@ -40,6 +67,8 @@ enum Cmd {
         #[arg(long)]
         ws: bool,
     },
+    /// Game bots against a game node: login, play, chat, full or idle scenarios
+    Robot(robot::RobotArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -103,6 +132,7 @@ fn main() -> anyhow::Result<()> {
                 .build()?;
             rt.block_on(talk(addr, ws))
         }
+        Cmd::Robot(a) => robot::main(a),
     }
 }
 

@@ -1,0 +1,277 @@
+//! The play and full scenarios: sit at a desk and play bull poker round after round, reacting
+//! to the desk's pushes as docs/PROTOCOL.md lays the round out, and check every settlement.
+
+use super::bot::{Bot, Result};
+use super::settle;
+use super::Scenario;
+use cirrus::gameclient::{Client, ClientError, Push, Pushes};
+use cirrus::sproto::{Struct, Value};
+use rand::Rng;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+/// How long the wind-down waits for a round it left mid-way to end.
+const ROUND_END_WAIT: Duration = Duration::from_secs(25);
+
+/// Where the bot sits and what it knows of the current round.
+#[derive(Debug)]
+struct Desk {
+    desk_id: i64,
+    seat: i64,
+    /// The round the bot was dealt into (from `game_start`).
+    round: Option<i64>,
+    playing: bool,
+    stood_up: bool,
+}
+
+/// Room ids of a `room_list` answer (`*Room(id)` decodes as a map), with each room's
+/// `min_gold`, lowest id first.
+fn rooms(body: &Struct) -> Vec<(i64, i64)> {
+    let room = |v: &Value| {
+        let s = v.as_struct()?;
+        let id = s.get("id")?.as_integer()?;
+        Some((
+            id,
+            s.get("min_gold").and_then(Value::as_integer).unwrap_or(0),
+        ))
+    };
+    let mut out: Vec<(i64, i64)> = match body.get("rooms") {
+        Some(Value::Map(m)) => m.iter().filter_map(|(_, v)| room(v)).collect(),
+        Some(Value::Array(a)) => a.iter().filter_map(room).collect(),
+        _ => Vec::new(),
+    };
+    out.sort_unstable();
+    out
+}
+
+fn ints(v: Option<&Value>) -> usize {
+    v.and_then(Value::as_array).map_or(0, <[Value]>::len)
+}
+
+impl Bot {
+    async fn pick_room(&self, client: &Client) -> Result<i64> {
+        if let Some(id) = self.ctx.args.room {
+            return Ok(id);
+        }
+        let r = self.must(client, "room_list", Struct::new()).await?;
+        let list = rooms(&r.body);
+        let gold = self.gold.unwrap_or(i64::MAX);
+        list.iter()
+            .find(|(_, min)| *min <= gold)
+            .or(list.first())
+            .map(|(id, _)| *id)
+            .ok_or(ClientError::MissingField {
+                request: "room_list",
+                field: "rooms",
+            })
+    }
+
+    async fn think(&mut self) {
+        let max = self.ctx.args.think;
+        if max > 0 {
+            let ms = self.rng.gen_range(0..=max);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+    }
+
+    pub async fn play(&mut self, client: &Client, pushes: &mut Pushes) -> Result<()> {
+        let room_id = self.pick_room(client).await?;
+        self.must(client, "room_enter", Struct::new().with("room_id", room_id))
+            .await?;
+        let j = self
+            .must(client, "desk_join", Struct::new().with("desk_id", 0i64))
+            .await?;
+        let missing = |field| ClientError::MissingField {
+            request: "desk_join",
+            field,
+        };
+        let mut desk = Desk {
+            desk_id: j.int("desk_id").ok_or_else(|| missing("desk_id"))?,
+            seat: j.int("seat").ok_or_else(|| missing("seat"))?,
+            round: None,
+            playing: false,
+            stood_up: false,
+        };
+        let stats = self.ctx.stats.clone();
+        let in_game = stats.in_game();
+        self.call(client, "desk_ready", Struct::new().with("ready", true))
+            .await?;
+        let end = tokio::time::sleep_until(self.ctx.deadline);
+        tokio::pin!(end);
+        while !desk.stood_up {
+            tokio::select! {
+                _ = &mut end => break,
+                p = pushes.recv() => match p {
+                    Some(p) => self.desk_push(client, &mut desk, &p).await?,
+                    None => return Err(Self::lost(client)),
+                },
+            }
+        }
+        if !desk.stood_up {
+            let left = self.must(client, "desk_leave", Struct::new()).await?;
+            let pending = left.body.get("pending").and_then(Value::as_bool) == Some(true);
+            if pending {
+                self.wait_round_end(client, pushes, &mut desk).await?;
+            }
+        }
+        drop(in_game);
+        self.must(client, "room_leave", Struct::new()).await?;
+        Ok(())
+    }
+
+    /// After leaving mid-round: the seat is freed when the round ends.
+    async fn wait_round_end(
+        &mut self,
+        client: &Client,
+        pushes: &mut Pushes,
+        desk: &mut Desk,
+    ) -> Result<()> {
+        let wait = tokio::time::timeout(ROUND_END_WAIT, async {
+            loop {
+                match pushes.recv().await {
+                    Some(p) if p.name == "game_end" && p.int("desk_id") == Some(desk.desk_id) => {
+                        self.game_end(desk, &p);
+                        return Ok(());
+                    }
+                    Some(p) => self.common_push(&p)?,
+                    None => return Err(Self::lost(client)),
+                }
+            }
+        });
+        wait.await.map_err(|_| ClientError::Timeout {
+            request: "game_end after desk_leave".to_string(),
+            secs: ROUND_END_WAIT.as_secs_f64(),
+        })?
+    }
+
+    async fn desk_push(&mut self, client: &Client, desk: &mut Desk, p: &Push) -> Result<()> {
+        let ours = p.int("desk_id").is_none_or(|d| d == desk.desk_id);
+        let this_round = desk.playing && p.int("round") == desk.round;
+        match p.name.as_str() {
+            "game_start" if ours => {
+                desk.round = p.int("round");
+                let me = p
+                    .body
+                    .get("seats")
+                    .and_then(Value::as_array)
+                    .unwrap_or(&[])
+                    .iter()
+                    .filter_map(Value::as_struct)
+                    .find(|s| s.get("index").and_then(Value::as_integer) == Some(desk.seat));
+                let dealt = me.and_then(|s| s.get("playing")).and_then(Value::as_bool);
+                desk.playing = dealt.unwrap_or(ints(p.body.get("hand")) > 0);
+                if desk.playing
+                    && self.ctx.args.scenario == Scenario::Full
+                    && self.rng.gen_ratio(1, 3)
+                {
+                    let text = format!("bot {} at desk {}: good luck", self.id, desk.desk_id);
+                    self.chat(client, 5, text).await?;
+                }
+            }
+            "desk_phase" if ours && this_round => match p.int("phase") {
+                Some(1) => {
+                    self.think().await;
+                    let times = self.rng.gen_range(0..=4i64);
+                    self.call(client, "bid_banker", Struct::new().with("times", times))
+                        .await?;
+                }
+                Some(2) if p.int("banker") != Some(desk.seat) => {
+                    self.think().await;
+                    let times = self.rng.gen_range(1..=5i64);
+                    self.call(client, "bet", Struct::new().with("times", times))
+                        .await?;
+                }
+                _ => {}
+            },
+            "deal_card" if ours && this_round => {
+                self.think().await;
+                self.call(client, "open_cards", Struct::new()).await?;
+            }
+            "game_end" if ours => {
+                self.game_end(desk, p);
+                self.call(client, "desk_ready", Struct::new().with("ready", true))
+                    .await?;
+            }
+            "seat_state" if ours => {
+                let seats = p.body.get("seats").and_then(Value::as_array).unwrap_or(&[]);
+                let seated = seats
+                    .iter()
+                    .filter_map(Value::as_struct)
+                    .any(|s| s.get("uid").and_then(Value::as_integer) == Some(self.uid));
+                if !seats.is_empty() && !seated {
+                    // Stood up by the desk (gold below the room's minimum).
+                    desk.stood_up = true;
+                    self.stats().c.stood_up.fetch_add(1, Relaxed);
+                }
+            }
+            _ => self.common_push(p)?,
+        }
+        Ok(())
+    }
+
+    /// Count the round and check its settlement (once per desk: by the lowest seat) and this
+    /// bot's own balance.
+    fn game_end(&mut self, desk: &mut Desk, p: &Push) {
+        let dealt = desk.playing && p.int("round") == desk.round;
+        desk.playing = false;
+        if !dealt {
+            return;
+        }
+        let stats = self.ctx.stats.clone();
+        stats.c.seat_rounds.fetch_add(1, Relaxed);
+        let results = settle::results(&p.body);
+        let lowest = results.iter().map(|r| r.seat).min();
+        let round = p.int("round").unwrap_or(0);
+        if lowest == Some(desk.seat) {
+            stats.c.games.fetch_add(1, Relaxed);
+            let banker = p.int("banker").unwrap_or(-1);
+            for bad in settle::check(&results, banker, self.ctx.args.fee_percent) {
+                stats.mismatch(false, format!("desk {} round {round}: {bad}", desk.desk_id));
+            }
+        }
+        match results.iter().find(|r| r.seat == desk.seat) {
+            Some(mine) => {
+                if let Some(before) = self.gold {
+                    if before + mine.gold_delta != mine.gold {
+                        stats.mismatch(
+                            true,
+                            format!(
+                                "desk {} round {round} seat {}: gold {before} + {} != {}",
+                                desk.desk_id, desk.seat, mine.gold_delta, mine.gold
+                            ),
+                        );
+                    }
+                }
+                self.gold = Some(mine.gold);
+            }
+            None => stats.mismatch(
+                false,
+                format!(
+                    "desk {} round {round}: dealt-in seat {} has no result",
+                    desk.desk_id, desk.seat
+                ),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rooms_from_a_map_or_an_array() {
+        let room = |id: i64, min: i64| Struct::new().with("id", id).with("min_gold", min);
+        let map = Struct::new().with(
+            "rooms",
+            Value::Map(vec![
+                (Value::Integer(2), Value::Struct(room(2, 5000))),
+                (Value::Integer(1), Value::Struct(room(1, 100))),
+            ]),
+        );
+        assert_eq!(rooms(&map), vec![(1, 100), (2, 5000)]);
+        let arr = Struct::new().with("rooms", Value::Array(vec![Value::Struct(room(7, 0))]));
+        assert_eq!(rooms(&arr), vec![(7, 0)]);
+        assert!(rooms(&Struct::new()).is_empty());
+    }
+}
