@@ -107,7 +107,7 @@ local function room_info(room_id)
 		players = 0, desks = 0, free_desks = 0, playing = 0,
 	}
 	each_instance(room_id, function(_, _, _, inst)
-		info.players = info.players + inst.players
+		info.players = info.players + inst.players + inst.reserved
 		info.desks = info.desks + inst.desks
 		info.free_desks = info.free_desks + inst.free_desks
 		info.playing = info.playing + inst.playing

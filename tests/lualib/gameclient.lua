@@ -107,6 +107,11 @@ function Client:send(name, args)
 	return self.session
 end
 
+-- Expect an answer to `session` (sent raw) decoded as c2s type `typename` (bad-input tests).
+function Client:expect(session, typename)
+	self.host.__session[session] = assert(require("sproto.core").querytype(C2S.__cobj, typename))
+end
+
 -- Send raw bytes as one frame (bad-input tests).
 function Client:send_raw(bytes)
 	socket.write(self.fd, string.pack(">s2", bytes))

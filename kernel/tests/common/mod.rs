@@ -106,3 +106,16 @@ pub fn assert_lua_suite_env(tests: &str, threads: u32, envs: &[(&str, String)]) 
     );
     assert_eq!(out.code, Some(0), "exit code; output:\n{}", out.text);
 }
+
+/// Run the Lua client suites of the game tests (tests/game/client.lua) with `envs`.
+pub fn run_lua_client(tests: &str, envs: &[(&str, String)], limit: Duration) -> Output {
+    let mut cmd = cirrus();
+    cmd.arg("tests/game/client.lua")
+        .env("CIRRUS_TESTS", tests)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    wait(cmd.spawn().expect("spawn cirrus"), limit)
+}

@@ -1,0 +1,202 @@
+//! The game tier end to end: a real game node (the all-in-one config/node.lua with test
+//! overrides) on free ports, and Lua client suites (tests/game/test_*.lua, a real TCP client
+//! in tests/lualib/gameclient.lua) run from a second `cirrus` process against it.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub struct GameNode {
+    child: Child,
+    log: Arc<Mutex<String>>,
+    pub tcp: u16,
+    pub ws: u16,
+    pub console: u16,
+    pub dir: PathBuf,
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("cirrus-game-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+impl GameNode {
+    /// Start the all-in-one node with `extra` config lines (after the defaults) in `dir`.
+    pub fn start(dir: &Path, extra: &str) -> GameNode {
+        let root = common::root();
+        let console = common::free_port();
+        let conf = dir.join("node.lua");
+        std::fs::write(
+            &conf,
+            format!(
+                "include \"{root}/config/node.lua\"\n\
+                 sql_url = \"sqlite://{dir}/game.db\"\n\
+                 gate_port = 0\nws_port = 0\nconsole_port = {console}\n\
+                 gate_address = \"127.0.0.1\"\n\
+                 rooms_file = \"{root}/tests/game/rooms_fast.lua\"\n\
+                 locator_standby = \"\"\n\
+                 {extra}\n",
+                root = root.display(),
+                dir = dir.display(),
+            ),
+        )
+        .unwrap();
+        let mut child = common::cirrus()
+            .arg(&conf)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn game node");
+        let log = Arc::new(Mutex::new(String::new()));
+        for pipe in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+            Box::new(child.stderr.take().unwrap()) as Box<dyn Read + Send>,
+        ] {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines() {
+                    let Ok(line) = line else { break };
+                    let mut l = log.lock().unwrap();
+                    l.push_str(&line);
+                    l.push('\n');
+                }
+            });
+        }
+        let mut node = GameNode {
+            child,
+            log,
+            tcp: 0,
+            ws: 0,
+            console,
+            dir: dir.to_path_buf(),
+        };
+        let line = node
+            .wait_log("GAME NODE READY", Duration::from_secs(30))
+            .unwrap_or_else(|| panic!("game node not ready:\n{}", node.log()));
+        for kv in line.split_whitespace().filter(|w| w.contains('=')) {
+            let (k, v) = kv.split_once('=').unwrap();
+            match k {
+                "tcp" => node.tcp = v.parse().unwrap(),
+                "ws" => node.ws = v.parse().unwrap(),
+                _ => {}
+            }
+        }
+        node
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    pub fn wait_log(&self, needle: &str, limit: Duration) -> Option<String> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Some(l) = self.log().lines().find(|l| l.contains(needle)) {
+                return Some(l.to_string());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    /// Run Lua client suites against this node; fails with both logs unless all passed.
+    pub fn assert_suites(&self, tests: &str, run: &str) {
+        let out = common::run_lua_client(
+            tests,
+            &[
+                ("CIRRUS_GAME_PORT", self.tcp.to_string()),
+                ("CIRRUS_GAME_WS_PORT", self.ws.to_string()),
+                ("CIRRUS_GAME_CONSOLE", self.console.to_string()),
+                ("CIRRUS_GAME_RUN", run.to_string()),
+                ("CIRRUS_GAME_DIR", self.dir.display().to_string()),
+            ],
+            Duration::from_secs(180),
+        );
+        println!("{}", out.text);
+        let ok = !out.text.contains("\nFAIL ")
+            && !out.text.starts_with("FAIL ")
+            && out.text.contains(" 0 failed")
+            && !out.text.contains(" 0 passed")
+            && out.code == Some(0);
+        assert!(
+            ok,
+            "suite {tests} failed:\n{}\n--- game node log ---\n{}",
+            out.text,
+            self.log()
+        );
+    }
+
+    pub fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.log()
+    }
+}
+
+impl Drop for GameNode {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn allinone_round_settles_and_persists() {
+    let dir = temp_dir("play");
+    let run = format!("{}", std::process::id());
+    let node = GameNode::start(&dir, "");
+    node.assert_suites("test_play", &run);
+    // Gold survives a restart of the node (it lives in SQL, not in the process).
+    let log = node.stop();
+    assert!(!log.contains("not settled"), "{log}");
+    let node = GameNode::start(&dir, "");
+    node.assert_suites("test_persist", &run);
+}
+
+#[test]
+fn allinone_login_chat_and_bad_input() {
+    let dir = temp_dir("misc");
+    let node = GameNode::start(&dir, "");
+    node.assert_suites(
+        "test_login,test_chat,test_badinput",
+        &std::process::id().to_string(),
+    );
+}
+
+#[test]
+fn login_queue_admits_in_order() {
+    let dir = temp_dir("queue");
+    let node = GameNode::start(
+        &dir,
+        "max_online = 2\nqueue_max = 3\nqueue_push_interval = 1",
+    );
+    node.assert_suites("test_queue", &std::process::id().to_string());
+}
+
+#[test]
+fn locator_starts_and_stops_a_standby_server() {
+    let dir = temp_dir("standby");
+    let root = common::root();
+    let node = GameNode::start(
+        &dir,
+        &format!(
+            "rooms_file = \"{}/tests/game/rooms_small.lua\"\ngame_rooms = \"1\"\n\
+             locator_standby = \"2\"\nlocator_idle = 2",
+            root.display()
+        ),
+    );
+    node.assert_suites("test_standby", &std::process::id().to_string());
+}
+
+#[test]
+fn idle_connections_are_kicked() {
+    let dir = temp_dir("idle");
+    let node = GameNode::start(&dir, "idle_timeout = 1");
+    node.assert_suites("test_idle", &std::process::id().to_string());
+}
