@@ -200,3 +200,8 @@ fn idle_connections_are_kicked() {
     let node = GameNode::start(&dir, "idle_timeout = 1");
     node.assert_suites("test_idle", &std::process::id().to_string());
 }
+
+#[test]
+fn bull_poker_rules() {
+    common::assert_lua_suite("test_bull", 1);
+}
