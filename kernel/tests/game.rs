@@ -47,12 +47,17 @@ impl GameNode {
             ),
         )
         .unwrap();
-        let mut child = common::cirrus()
-            .arg(&conf)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn game node");
+        Self::spawn(&conf, dir, console, &[])
+    }
+
+    /// Start a node from a config file with extra environment; waits for its ready line.
+    pub fn spawn(conf: &Path, dir: &Path, console: u16, envs: &[(&str, String)]) -> GameNode {
+        let mut cmd = common::cirrus();
+        cmd.arg(conf).stdout(Stdio::piped()).stderr(Stdio::piped());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn game node");
         let log = Arc::new(Mutex::new(String::new()));
         for pipe in [
             Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
@@ -78,7 +83,7 @@ impl GameNode {
         };
         let line = node
             .wait_log("GAME NODE READY", Duration::from_secs(30))
-            .unwrap_or_else(|| panic!("game node not ready:\n{}", node.log()));
+            .unwrap_or_else(|| panic!("game node {} not ready:\n{}", conf.display(), node.log()));
         for kv in line.split_whitespace().filter(|w| w.contains('=')) {
             let (k, v) = kv.split_once('=').unwrap();
             match k {
@@ -204,4 +209,151 @@ fn idle_connections_are_kicked() {
 #[test]
 fn bull_poker_rules() {
     common::assert_lua_suite("test_bull", 1);
+}
+
+/// A MariaDB database for one test, dropped at the end.
+struct MysqlDb {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+fn mysql_exec(url: &str, sql: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::MySqlConnection::connect(url)
+            .await
+            .unwrap_or_else(|e| panic!("MariaDB at {url}: {e}"));
+        sqlx::query(sql)
+            .execute(&mut c)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    });
+}
+
+impl MysqlDb {
+    fn create(tag: &str) -> MysqlDb {
+        let admin = std::env::var("CIRRUS_TEST_MYSQL_URL")
+            .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
+        let name = format!("cirrus_{tag}_{}", std::process::id());
+        mysql_exec(&admin, &format!("CREATE DATABASE {name}"));
+        let base = admin.rsplit_once('/').unwrap().0;
+        let url = format!("{base}/{name}");
+        MysqlDb { admin, name, url }
+    }
+}
+
+impl Drop for MysqlDb {
+    fn drop(&mut self) {
+        mysql_exec(&self.admin, &format!("DROP DATABASE {}", self.name));
+    }
+}
+
+/// Kill a process group started by a node (the locator's standby game nodes).
+fn kill_group(pid: i32) {
+    // SAFETY: plain syscall on a process group our test tree created.
+    unsafe {
+        libc::kill(-pid, libc::SIGKILL);
+    }
+}
+
+#[test]
+fn cluster_of_role_nodes_plays_and_starts_a_standby_node() {
+    let dir = temp_dir("cluster");
+    let db = MysqlDb::create("cluster");
+    let root = common::root();
+    let bin = env!("CARGO_BIN_EXE_cirrus");
+    let prefix = format!("cirrus_test:{}:", std::process::id());
+    let envs = vec![
+        ("CIRRUS_REDIS", "127.0.0.1:6379".to_string()),
+        ("CIRRUS_SQL", db.url.clone()),
+        ("CIRRUS_STORE_PREFIX", prefix.clone()),
+        ("CIRRUS_STANDBY", "game2:2".to_string()),
+        (
+            "CIRRUS_START_GAME",
+            format!("{bin} {}/game.lua", dir.display()),
+        ),
+    ];
+    let conf = |role: &str, extra: &str| -> (PathBuf, u16) {
+        let console = common::free_port();
+        let path = dir.join(format!("{role}.lua"));
+        std::fs::write(
+            &path,
+            format!(
+                "include \"{root}/config/{role}.lua\"\nconsole_port = {console}\n\
+                 {extra}\nrooms_file = \"{root}/tests/game/rooms_small.lua\"\ngame_rooms = \"1\"\n\
+                 locator_start_log = \"{dir}/log/\"\nlocator_idle = 5\n",
+                root = root.display(),
+                dir = dir.display()
+            ),
+        )
+        .unwrap();
+        (path, console)
+    };
+    let mut nodes = Vec::new();
+    for (role, extra, more) in [
+        ("locator", "", vec![]),
+        ("login", "", vec![]),
+        ("hall", "", vec![]),
+        ("chat", "", vec![]),
+        (
+            "game",
+            // the standby node starts from this file too: no fixed console port
+            "console_port = nil",
+            vec![
+                ("CIRRUS_NODE", "game1".to_string()),
+                ("CIRRUS_SERVER_ID", "1".to_string()),
+            ],
+        ),
+        (
+            "gate",
+            "gate_port = 0\nws_port = 0\ngate_address = \"127.0.0.1\"",
+            vec![],
+        ),
+    ] {
+        let (path, console) = conf(role, extra);
+        let mut all = envs.clone();
+        all.extend(more);
+        nodes.push(GameNode::spawn(&path, &dir, console, &all));
+    }
+    let gate = nodes.last().unwrap();
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        gate.assert_suites("test_cluster", &std::process::id().to_string())
+    }));
+    // the standby node is the locator's child, in its own process group
+    let locator_log = nodes[0].log();
+    for line in locator_log.lines() {
+        if let Some(rest) = line.split("(pid ").nth(1) {
+            if let Some(pid) = rest.split(')').next().and_then(|p| p.parse::<i32>().ok()) {
+                kill_group(pid);
+            }
+        }
+    }
+    if out.is_err() {
+        for n in &nodes {
+            println!("--- node log ---\n{}", n.log());
+        }
+        let _ = std::fs::read_dir(dir.join("log")).map(|d| {
+            for f in d.flatten() {
+                println!(
+                    "--- {} ---\n{}",
+                    f.path().display(),
+                    std::fs::read_to_string(f.path()).unwrap_or_default()
+                );
+            }
+        });
+    }
+    drop(nodes);
+    drop(db);
+    assert!(out.is_ok(), "cluster suite failed");
+    assert!(
+        locator_log.contains("started standby server 2 as node game2"),
+        "{locator_log}"
+    );
+    let standby = std::fs::read_to_string(dir.join("log/game2.log")).unwrap_or_default();
+    assert!(standby.contains("stopping on request"), "{standby}");
 }

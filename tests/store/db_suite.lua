@@ -40,7 +40,7 @@ return function(kind)
 	T.case("migrations are applied at start", function()
 		local check = sql.connect(url, { pool = 1 })
 		local rows = check:query "SELECT version FROM _sqlx_migrations ORDER BY version"
-		T.same(rows, { { version = 1 }, { version = 2 }, { version = 3 } })
+		T.same(rows, { { version = 1 }, { version = 2 }, { version = 3 }, { version = 4 } })
 		for _, t in ipairs { "accounts", "players", "roles" } do
 			T.same(check:query("SELECT COUNT(*) AS n FROM " .. t), { { n = 0 } })
 		end
