@@ -2,6 +2,7 @@
 
 pub const OK: i64 = 0;
 pub const UNKNOWN_ACCOUNT: i64 = 13;
+pub const AT_DESK: i64 = 25;
 pub const WRONG_PHASE: i64 = 33;
 pub const CHAT_TOO_FAST: i64 = 41;
 

@@ -460,6 +460,8 @@ impl Shared {
                 };
                 if code == 0 && LOGIN_REQUESTS.contains(&p.name.as_str()) {
                     st.seq.set_logged_in();
+                } else if code == 0 && p.name == "logout" {
+                    st.seq.set_logged_out();
                 }
                 drop(st);
                 let resp = Response {

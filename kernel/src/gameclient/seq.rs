@@ -57,6 +57,12 @@ impl SeqTracker {
         self.logged_in = true;
     }
 
+    /// The session ended (a successful `logout`): what follows, such as the `kick` that
+    /// closes the connection, needs no `ud`.
+    pub fn set_logged_out(&mut self) {
+        self.logged_in = false;
+    }
+
     pub fn logged_in(&self) -> bool {
         self.logged_in
     }
@@ -149,6 +155,17 @@ mod tests {
         t.reset(100);
         t.observe(Some(101));
         assert_eq!(t.stats().gaps, 0);
+    }
+
+    #[test]
+    fn after_logout_a_missing_ud_is_fine() {
+        let mut t = SeqTracker::new();
+        t.set_logged_in();
+        t.observe(Some(1));
+        t.set_logged_out();
+        t.observe(None);
+        assert!(!t.stats().broken());
+        assert_eq!(t.last(), Some(1));
     }
 
     #[test]

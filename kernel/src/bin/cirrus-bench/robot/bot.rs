@@ -97,7 +97,7 @@ impl Bot {
 
     async fn session(&mut self) -> Result<Flow> {
         let t = Instant::now();
-        let (client, mut pushes) = Client::connect(&self.ctx.args.addr, &self.ctx.opts).await?;
+        let (client, mut pushes) = Client::connect(self.ctx.args.addr(), &self.ctx.opts).await?;
         self.stats().latency("@connect", t.elapsed());
         let stats = self.ctx.stats.clone();
         let _connected = stats.connected();
@@ -213,7 +213,16 @@ impl Bot {
 
     /// A request whose non-zero code is counted; the response comes back whatever its code.
     pub async fn call(&self, client: &Client, name: &str, body: Struct) -> Result<Response> {
+        if self.traced() {
+            eprintln!("bot {} > {name} {body:?}", self.id);
+        }
         let r = client.request(name, body).await?;
+        if self.traced() {
+            eprintln!(
+                "bot {} < {name} code {} {:?} ud {:?}",
+                self.id, r.code, r.body, r.ud
+            );
+        }
         if !r.ok() {
             self.stats().code(name, r.code);
         }
@@ -238,6 +247,17 @@ impl Bot {
                     None => "waiting for pushes".to_string(),
                 },
             },
+        }
+    }
+
+    pub fn traced(&self) -> bool {
+        self.ctx.args.trace == Some(self.id)
+    }
+
+    /// Show a push when this bot is traced.
+    pub fn trace_push(&self, p: &Push) {
+        if self.traced() {
+            eprintln!("bot {} push {} {:?} ud {:?}", self.id, p.name, p.body, p.ud);
         }
     }
 
@@ -282,7 +302,10 @@ impl Bot {
             tokio::select! {
                 _ = &mut end => return Ok(()),
                 p = pushes.recv() => match p {
-                    Some(p) => self.common_push(&p)?,
+                    Some(p) => {
+                        self.trace_push(&p);
+                        self.common_push(&p)?
+                    }
                     None => return Err(Self::lost(client)),
                 },
             }
@@ -310,7 +333,10 @@ impl Bot {
                     }
                 }
                 p = pushes.recv() => match p {
-                    Some(p) => self.common_push(&p)?,
+                    Some(p) => {
+                        self.trace_push(&p);
+                        self.common_push(&p)?
+                    }
                     None => return Err(Self::lost(client)),
                 },
             }

@@ -43,9 +43,9 @@ pub enum LoginMode {
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct RobotArgs {
-    /// host:port of a gate
-    #[arg(long, default_value = "127.0.0.1:8888")]
-    pub addr: String,
+    /// host:port of a gate (default 127.0.0.1:8888, or 127.0.0.1:8889 with --ws)
+    #[arg(long)]
+    pub addr: Option<String>,
     /// WebSocket (binary messages) instead of 2-byte length framed TCP
     #[arg(long)]
     pub ws: bool,
@@ -99,11 +99,24 @@ pub struct RobotArgs {
     /// Client IO threads
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
+    /// Print every request, answer and push of this bot to stderr (debugging)
+    #[arg(long)]
+    pub trace: Option<usize>,
+}
+
+impl RobotArgs {
+    pub fn addr(&self) -> &str {
+        self.addr.as_deref().unwrap_or("127.0.0.1:8888")
+    }
 }
 
 /// Run the robot; the process exit code is non-zero when there were errors (unless
 /// `--allow-errors`).
-pub fn main(a: RobotArgs) -> anyhow::Result<()> {
+pub fn main(mut a: RobotArgs) -> anyhow::Result<()> {
+    if a.addr.is_none() {
+        let port = if a.ws { 8889 } else { 8888 };
+        a.addr = Some(format!("127.0.0.1:{port}"));
+    }
     anyhow::ensure!(a.bots > 0, "--bots must be at least 1");
     anyhow::ensure!(a.duration > 0.0, "--duration must be positive");
     anyhow::ensure!(a.rate > 0.0, "--rate must be positive");
@@ -242,7 +255,7 @@ async fn run(a: RobotArgs) -> anyhow::Result<Report> {
     }
     let meta = Meta {
         scenario: format!("{:?}", a.scenario).to_lowercase(),
-        addr: a.addr.clone(),
+        addr: a.addr().to_string(),
         transport: if a.ws { "websocket" } else { "tcp" },
         login: match a.login {
             LoginMode::Visitor => "visitor",

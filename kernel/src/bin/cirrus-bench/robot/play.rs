@@ -4,11 +4,12 @@
 use super::bot::{Bot, Result};
 use super::settle;
 use super::Scenario;
-use cirrus::gameclient::{Client, ClientError, Push, Pushes};
+use cirrus::gameclient::{codes, Client, ClientError, Push, Pushes};
 use cirrus::sproto::{Struct, Value};
 use rand::Rng;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// How long the wind-down waits for a round it left mid-way to end.
 const ROUND_END_WAIT: Duration = Duration::from_secs(25);
@@ -22,6 +23,21 @@ struct Desk {
     round: Option<i64>,
     playing: bool,
     stood_up: bool,
+    /// Ready for the next round as soon as the desk is waiting again. `desk_ready` is only
+    /// accepted while the desk waits (phase 0); a round ends with `game_end`, then the settle
+    /// countdown, then a `seat_state` in which no seat is playing any more.
+    want_ready: bool,
+    /// When the settle countdown of that round ends (from `desk_phase { phase = 4 }`).
+    settled: Option<(i64, Instant)>,
+}
+
+impl Desk {
+    fn phase(&mut self, p: &Push) {
+        if let (Some(4), Some(round)) = (p.int("phase"), p.int("round")) {
+            let secs = p.int("seconds").unwrap_or(0).clamp(0, 60) as u64;
+            self.settled = Some((round, Instant::now() + Duration::from_secs(secs)));
+        }
+    }
 }
 
 /// Room ids of a `room_list` answer (`*Room(id)` decodes as a map), with each room's
@@ -42,6 +58,21 @@ fn rooms(body: &Struct) -> Vec<(i64, i64)> {
     };
     out.sort_unstable();
     out
+}
+
+fn int(s: &Struct, field: &str) -> Option<i64> {
+    s.get(field).and_then(Value::as_integer)
+}
+
+/// The seats of a push that has them (`seat_state`, `game_start`).
+fn seats(p: &Push) -> Vec<&Struct> {
+    p.body
+        .get("seats")
+        .and_then(Value::as_array)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(Value::as_struct)
+        .collect()
 }
 
 fn ints(v: Option<&Value>) -> usize {
@@ -91,11 +122,14 @@ impl Bot {
             round: None,
             playing: false,
             stood_up: false,
+            want_ready: true,
+            settled: None,
         };
         let stats = self.ctx.stats.clone();
         let in_game = stats.in_game();
-        self.call(client, "desk_ready", Struct::new().with("ready", true))
-            .await?;
+        if j.int("phase").unwrap_or(0) == 0 {
+            self.ready(client, &mut desk).await?;
+        }
         let end = tokio::time::sleep_until(self.ctx.deadline);
         tokio::pin!(end);
         while !desk.stood_up {
@@ -109,9 +143,8 @@ impl Bot {
         }
         if !desk.stood_up {
             let left = self.must(client, "desk_leave", Struct::new()).await?;
-            let pending = left.body.get("pending").and_then(Value::as_bool) == Some(true);
-            if pending {
-                self.wait_round_end(client, pushes, &mut desk).await?;
+            if left.body.get("pending").and_then(Value::as_bool) == Some(true) {
+                return self.wait_round_end(client, pushes, &mut desk).await;
             }
         }
         drop(in_game);
@@ -119,45 +152,71 @@ impl Bot {
         Ok(())
     }
 
-    /// After leaving mid-round: the seat is freed when the round ends.
+    /// After leaving mid-round the seat is freed when the round ends: after the settle
+    /// countdown that follows `game_end`. No push tells the leaving player when that happened,
+    /// so wait for the countdown, then `room_leave`, trying again while it answers AT_DESK.
     async fn wait_round_end(
         &mut self,
         client: &Client,
         pushes: &mut Pushes,
         desk: &mut Desk,
     ) -> Result<()> {
-        let wait = tokio::time::timeout(ROUND_END_WAIT, async {
-            loop {
-                match pushes.recv().await {
-                    Some(p) if p.name == "game_end" && p.int("desk_id") == Some(desk.desk_id) => {
-                        self.game_end(desk, &p);
-                        return Ok(());
-                    }
-                    Some(p) => self.common_push(&p)?,
-                    None => return Err(Self::lost(client)),
-                }
-            }
-        });
-        wait.await.map_err(|_| ClientError::Timeout {
-            request: "game_end after desk_leave".to_string(),
+        let give_up = Instant::now() + ROUND_END_WAIT;
+        let timeout = || ClientError::Timeout {
+            request: "room_leave after a pending desk_leave".to_string(),
             secs: ROUND_END_WAIT.as_secs_f64(),
-        })?
+        };
+        loop {
+            match desk.settled {
+                Some((round, until)) if Some(round) == desk.round => {
+                    tokio::time::sleep_until(until.min(give_up)).await;
+                    break;
+                }
+                _ => {}
+            }
+            let p = tokio::time::timeout_at(give_up, pushes.recv())
+                .await
+                .map_err(|_| timeout())?
+                .ok_or_else(|| Self::lost(client))?;
+            self.trace_push(&p);
+            let ours = p.int("desk_id") == Some(desk.desk_id);
+            match p.name.as_str() {
+                "desk_phase" if ours => desk.phase(&p),
+                "game_end" if ours => self.game_end(desk, &p),
+                _ => self.common_push(&p)?,
+            }
+        }
+        loop {
+            let r = client.request("room_leave", Struct::new()).await?;
+            if r.code != codes::AT_DESK || Instant::now() >= give_up {
+                if !r.ok() {
+                    self.stats().code("room_leave", r.code);
+                }
+                return r.check().map(|_| ());
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    async fn ready(&self, client: &Client, desk: &mut Desk) -> Result<()> {
+        desk.want_ready = false;
+        self.call(client, "desk_ready", Struct::new().with("ready", true))
+            .await?;
+        Ok(())
     }
 
     async fn desk_push(&mut self, client: &Client, desk: &mut Desk, p: &Push) -> Result<()> {
+        self.trace_push(p);
         let ours = p.int("desk_id").is_none_or(|d| d == desk.desk_id);
         let this_round = desk.playing && p.int("round") == desk.round;
+        if ours && p.name == "desk_phase" {
+            desk.phase(p);
+        }
         match p.name.as_str() {
             "game_start" if ours => {
                 desk.round = p.int("round");
-                let me = p
-                    .body
-                    .get("seats")
-                    .and_then(Value::as_array)
-                    .unwrap_or(&[])
-                    .iter()
-                    .filter_map(Value::as_struct)
-                    .find(|s| s.get("index").and_then(Value::as_integer) == Some(desk.seat));
+                let seats = seats(p);
+                let me = seats.iter().find(|s| int(s, "index") == Some(desk.seat));
                 let dealt = me.and_then(|s| s.get("playing")).and_then(Value::as_bool);
                 desk.playing = dealt.unwrap_or(ints(p.body.get("hand")) > 0);
                 if desk.playing
@@ -189,19 +248,20 @@ impl Bot {
             }
             "game_end" if ours => {
                 self.game_end(desk, p);
-                self.call(client, "desk_ready", Struct::new().with("ready", true))
-                    .await?;
+                desk.want_ready = true;
             }
             "seat_state" if ours => {
-                let seats = p.body.get("seats").and_then(Value::as_array).unwrap_or(&[]);
-                let seated = seats
+                let seats = seats(p);
+                let seated = seats.iter().any(|s| int(s, "uid") == Some(self.uid));
+                let playing = seats
                     .iter()
-                    .filter_map(Value::as_struct)
-                    .any(|s| s.get("uid").and_then(Value::as_integer) == Some(self.uid));
+                    .any(|s| s.get("playing").and_then(Value::as_bool) == Some(true));
                 if !seats.is_empty() && !seated {
                     // Stood up by the desk (gold below the room's minimum).
                     desk.stood_up = true;
                     self.stats().c.stood_up.fetch_add(1, Relaxed);
+                } else if desk.want_ready && !playing {
+                    self.ready(client, desk).await?;
                 }
             }
             _ => self.common_push(p)?,
