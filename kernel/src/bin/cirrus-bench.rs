@@ -17,8 +17,9 @@
 //!   cirrus-bench robot --bots 100 --duration 20 --scenario login --login account
 //!   cirrus-bench robot --bots 200 --duration 30 --scenario chat         # hall chat
 //!   cirrus-bench robot --bots 100 --duration 60 --scenario full --ws    # play + desk chat
-//!   cirrus-bench robot --bots 10000 --duration 120 --scenario idle      # memory per player
+//!   cirrus-bench robot --bots 10000 --duration 60 --scenario idle --pid $(pgrep -n cirrus)
 //!   cirrus-bench robot ... --json > report.json                         # machine-readable
+//!   cirrus-bench robot --bots 2 --duration 10 --trace 0                 # show bot 0's packets
 //!
 //! Scenarios: `login` (log in, player_info, log out, reconnect, repeat), `play` (room_list,
 //! room_enter `--room` or the first affordable room, desk_join any desk, desk_ready; bid,

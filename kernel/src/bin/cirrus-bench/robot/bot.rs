@@ -107,8 +107,9 @@ impl Bot {
     }
 
     async fn scenario(&mut self, client: &Client, pushes: &mut Pushes) -> Result<Flow> {
-        self.login(client).await?;
+        // Heartbeats from the start: a login may wait long in the server's queue.
         let hb = self.heartbeat(client);
+        self.login(client).await?;
         let flow = match self.ctx.args.scenario {
             Scenario::Login => {
                 self.must(client, "player_info", Struct::new()).await?;

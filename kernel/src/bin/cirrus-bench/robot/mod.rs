@@ -99,6 +99,9 @@ pub struct RobotArgs {
     /// Client IO threads
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
+    /// Server process id: report its resident memory with every bot connected
+    #[arg(long)]
+    pub pid: Option<u32>,
     /// Print every request, answer and push of this bot to stderr (debugging)
     #[arg(long)]
     pub trace: Option<usize>,
@@ -233,6 +236,9 @@ async fn run(a: RobotArgs) -> anyhow::Result<Report> {
     }
     let ramp = t0.elapsed().as_secs_f64();
     tokio::time::sleep_until(ctx.deadline).await;
+    // At the deadline every bot is still connected: the server's memory under full load.
+    let rss = a.pid.and_then(crate::rss_mib);
+    let connected = stats.c.connected.load(Relaxed).max(0) as u64;
     let grace = Duration::from_secs_f64(a.grace.max(0.0));
     let all_done = async {
         while let Some(r) = bots.join_next().await {
@@ -265,6 +271,7 @@ async fn run(a: RobotArgs) -> anyhow::Result<Report> {
         seed,
         elapsed: load.as_secs_f64(),
         ramp,
+        server_rss: rss.map(|(rss, hwm)| (a.pid.unwrap_or(0), rss, hwm, connected)),
     };
     Ok(stats.report(&meta))
 }

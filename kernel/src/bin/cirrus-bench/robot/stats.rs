@@ -217,6 +217,8 @@ pub struct Meta {
     pub elapsed: f64,
     /// Seconds until the last bot had connected.
     pub ramp: f64,
+    /// Server pid, RSS and peak RSS in MiB at the end of the load, and bots connected then.
+    pub server_rss: Option<(u32, f64, f64, u64)>,
 }
 
 pub struct RequestRow {
@@ -313,6 +315,12 @@ impl Report {
             self.chats_sent,
             self.chats_received
         );
+        if let Some((pid, rss, hwm, n)) = m.server_rss {
+            let _ = writeln!(
+                o,
+                "  server {pid}: RSS {rss:.1} MiB with {n} bots connected (peak {hwm:.1} MiB)"
+            );
+        }
         if c.queue_waits > 0 {
             let _ = writeln!(o, "  queue_wait pushes {}", c.queue_waits);
         }
@@ -396,6 +404,9 @@ impl Report {
             "elapsed_s": m.elapsed,
             "ramp_s": m.ramp,
             "peak_connected": self.peak_connected,
+            "server": m.server_rss.map(|(pid, rss, hwm, n)| json!({
+                "pid": pid, "rss_mib": rss, "peak_rss_mib": hwm, "connected": n,
+            })),
             "logins": self.logins,
             "logins_per_s": self.per_s(self.logins),
             "registrations": self.registrations,
@@ -455,6 +466,7 @@ mod tests {
             seed: 1,
             elapsed: 2.0,
             ramp: 0.1,
+            server_rss: None,
         }
     }
 
