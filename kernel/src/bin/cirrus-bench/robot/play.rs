@@ -285,7 +285,16 @@ impl Bot {
         if lowest == Some(desk.seat) {
             stats.c.games.fetch_add(1, Relaxed);
             let banker = p.int("banker").unwrap_or(-1);
-            for bad in settle::check(&results, banker, self.ctx.args.fee_percent) {
+            let problems = if settle::void(&p.body) {
+                // The server could not store the round: a server-side failure in itself.
+                stats.failure("void settlement", || {
+                    format!("desk {} round {round}", desk.desk_id)
+                });
+                settle::check_void(&results)
+            } else {
+                settle::check(&results, banker, self.ctx.args.fee_percent)
+            };
+            for bad in problems {
                 stats.mismatch(false, format!("desk {} round {round}: {bad}", desk.desk_id));
             }
         }

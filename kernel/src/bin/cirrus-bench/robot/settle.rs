@@ -1,6 +1,7 @@
 //! Checks a `game_end` settlement against the rules of docs/PROTOCOL.md: the round is zero-sum
 //! before fees, each winner pays `fee_percent` of the win rounded down, `gold_delta = score -
-//! fee`, no balance goes negative, and exactly the announced banker is flagged.
+//! fee`, no balance goes negative, and exactly the announced banker is flagged. A `void`
+//! round (the server could not store the settlement) must move no gold at all.
 
 use cirrus::sproto::{Struct, Value};
 
@@ -38,6 +39,25 @@ pub fn results(body: &Struct) -> Vec<SeatResult> {
         .iter()
         .filter_map(Value::as_struct)
         .map(SeatResult::from_struct)
+        .collect()
+}
+
+/// Whether the server marked the round void (nothing settled).
+pub fn void(body: &Struct) -> bool {
+    body.get("void").and_then(Value::as_bool) == Some(true)
+}
+
+/// What a void round breaks: any gold moved.
+pub fn check_void(results: &[SeatResult]) -> Vec<String> {
+    results
+        .iter()
+        .filter(|r| r.gold_delta != 0)
+        .map(|r| {
+            format!(
+                "void round, yet seat {} gold_delta {}",
+                r.seat, r.gold_delta
+            )
+        })
         .collect()
 }
 
@@ -164,6 +184,19 @@ mod tests {
         assert_eq!(rs.len(), 2);
         assert_eq!(rs[1], r(1, 3, 0, 500, true).with_uid(8));
         assert!(check(&rs, 1, 5).is_empty());
+    }
+
+    #[test]
+    fn a_void_round_moves_nothing() {
+        let mut rs = vec![r(0, -10, 0, 990, false), r(1, 10, 0, 1010, true)];
+        for x in &mut rs {
+            x.gold_delta = 0;
+        }
+        assert!(check_void(&rs).is_empty());
+        rs[1].gold_delta = 10;
+        assert_eq!(check_void(&rs).len(), 1);
+        assert!(void(&Struct::new().with("void", true)));
+        assert!(!void(&Struct::new()));
     }
 
     impl SeatResult {
