@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::WebSocketStream;
 
@@ -141,6 +142,15 @@ impl FrameWriter {
     }
 }
 
+/// Small buffers: packets are small, and a load tester holds thousands of connections
+/// (tungstenite's defaults allocate 128 KiB per connection up front).
+fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+        .max_message_size(Some(1 << 20))
+}
+
 /// Open a connection to a gate, retrying briefly when the listen backlog overflows.
 pub async fn connect(
     addr: &str,
@@ -184,7 +194,11 @@ pub async fn connect(
             ))
         }
         Transport::WebSocket => {
-            let handshake = tokio_tungstenite::client_async(format!("ws://{addr}/"), stream);
+            let handshake = tokio_tungstenite::client_async_with_config(
+                format!("ws://{addr}/"),
+                stream,
+                Some(ws_config()),
+            );
             let (ws, _) = tokio::time::timeout(timeout, handshake)
                 .await
                 .map_err(|_| ClientError::ConnectTimeout {
