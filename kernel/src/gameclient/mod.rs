@@ -20,13 +20,15 @@
 //! - [`seq`]: `ud` continuity (gaps, duplicates);
 //! - [`auth`]: the PBKDF2 / HMAC handshake and the derived-key cache;
 //! - [`session`]: visitor login, register, password login, logout, reconnect;
-//! - [`codes`]: error code names.
+//! - [`codes`]: error code names;
+//! - [`peer`]: a scripted server end for tests of clients.
 
 pub mod auth;
 pub mod codes;
 pub mod conn;
 pub mod error;
 pub mod frame;
+pub mod peer;
 pub mod seq;
 pub mod session;
 

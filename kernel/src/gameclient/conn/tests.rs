@@ -2,98 +2,11 @@
 //! with the c2s schema and answers and pushes exactly as a gate would encode them.
 
 use super::super::auth::{client_proof, derive_key};
-use super::super::{codes, schemas, ClientError, KeyCache, Options, Transport};
+use super::super::peer::Peer;
+use super::super::{codes, ClientError, KeyCache, Options, Transport};
 use super::*;
 use crate::crypt::hmac_sha256;
 use crate::sproto::rpc::Request;
-use bytes::BytesMut;
-use futures_util::StreamExt;
-use tokio::net::TcpListener;
-
-pub(crate) struct Peer {
-    rd: FrameReader,
-    wr: FrameWriter,
-    host: Host,
-    s2c: Arc<Sproto>,
-}
-
-impl Peer {
-    pub(crate) async fn listen() -> (TcpListener, String) {
-        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let a = l.local_addr().unwrap().to_string();
-        (l, a)
-    }
-
-    pub(crate) async fn accept(l: &TcpListener, transport: Transport) -> Peer {
-        let (s, _) = l.accept().await.unwrap();
-        let (rd, wr) = match transport {
-            Transport::Tcp => {
-                let (rd, wr) = s.into_split();
-                (
-                    FrameReader::Tcp {
-                        rd,
-                        buf: BytesMut::new(),
-                    },
-                    FrameWriter::Tcp(wr),
-                )
-            }
-            Transport::WebSocket => {
-                let ws = tokio_tungstenite::accept_async(s).await.unwrap();
-                let (wr, rd) = ws.split();
-                (FrameReader::Ws(rd), FrameWriter::Ws(wr))
-            }
-        };
-        let sch = schemas();
-        Peer {
-            rd,
-            wr,
-            host: Host::new(sch.c2s.clone(), "package").unwrap(),
-            s2c: sch.s2c.clone(),
-        }
-    }
-
-    /// The next request from the client; `None` once it closed.
-    pub(crate) async fn next(&mut self) -> Option<Request> {
-        let p = self.rd.next().await.unwrap()?;
-        match self.host.dispatch(&p).unwrap() {
-            Message::Request(r) => Some(r),
-            Message::Response(_) => panic!("the client sent a response"),
-        }
-    }
-
-    pub(crate) async fn expect(&mut self, name: &str) -> Request {
-        let r = self.next().await.expect("a request");
-        assert_eq!(r.name, name);
-        r
-    }
-
-    pub(crate) async fn answer(&mut self, req: &Request, body: Struct, ud: Option<i64>) {
-        let p = req
-            .responder
-            .as_ref()
-            .expect("the request has a session")
-            .encode(Some(&body), ud.map(Value::Integer))
-            .unwrap();
-        self.wr.send(&p).await.unwrap();
-    }
-
-    pub(crate) async fn push(&mut self, name: &str, body: Struct, ud: Option<i64>) {
-        let s2c = self.s2c.clone();
-        let p = self
-            .host
-            .request(&s2c, name, Some(&body), None, ud.map(Value::Integer))
-            .unwrap();
-        self.wr.send(&p).await.unwrap();
-    }
-
-    pub(crate) async fn raw(&mut self, packet: &[u8]) {
-        self.wr.send(packet).await.unwrap();
-    }
-
-    pub(crate) async fn close(mut self) {
-        self.wr.close().await;
-    }
-}
 
 fn ok() -> Struct {
     Struct::new().with("code", 0i64)

@@ -9,6 +9,8 @@ mod bot;
 mod play;
 mod settle;
 mod stats;
+#[cfg(test)]
+mod tests;
 
 use bot::{Bot, Ctx};
 use cirrus::gameclient::{KeyCache, Options, Response, Transport};
