@@ -616,19 +616,19 @@ function skynet.newservice(name, ...)
 	return skynet.call(".launcher", "lua", "LAUNCH", "snlua", name, ...)
 end
 
-function skynet.uniqueservice(global, ...)
-	if global == true then
+function skynet.uniqueservice(isglobal, ...)
+	if isglobal == true then
 		return assert(skynet.call(".service", "lua", "GLAUNCH", ...))
 	else
-		return assert(skynet.call(".service", "lua", "LAUNCH", global, ...))
+		return assert(skynet.call(".service", "lua", "LAUNCH", isglobal, ...))
 	end
 end
 
-function skynet.queryservice(global, ...)
-	if global == true then
+function skynet.queryservice(isglobal, ...)
+	if isglobal == true then
 		return assert(skynet.call(".service", "lua", "GQUERY", ...))
 	else
-		return assert(skynet.call(".service", "lua", "QUERY", global, ...))
+		return assert(skynet.call(".service", "lua", "QUERY", isglobal, ...))
 	end
 end
 

@@ -33,19 +33,10 @@ pub fn search(patterns: &str, name: &str) -> Result<(PathBuf, String), String> {
     Err(tried)
 }
 
-/// Framework modules (`skynet`, `skynet.*`) are cached without debug info: every service loads
-/// them, and line tables are a large share of an idle service's memory. User code keeps its
-/// line numbers for tracebacks.
-fn strip_module(name: &str) -> bool {
-    name == "skynet" || name.starts_with("skynet.")
-}
-
 /// Load a Lua file as a function, through the bytecode cache.
+/// The cached bytecode keeps its debug info (line tables, local names), framework modules
+/// included, so tracebacks name the file and line of every frame.
 pub fn load_file(lua: &Lua, path: &Path) -> mlua::Result<Function> {
-    load_file_with(lua, path, false)
-}
-
-fn load_file_with(lua: &Lua, path: &Path, strip: bool) -> mlua::Result<Function> {
     let chunkname = format!("@{}", path.display());
     let mtime = std::fs::metadata(path)
         .and_then(|m| m.modified())
@@ -69,18 +60,8 @@ fn load_file_with(lua: &Lua, path: &Path, strip: bool) -> mlua::Result<Function>
         .set_name(chunkname.clone())
         .set_mode(ChunkMode::Text)
         .into_function()?;
-    let code = Arc::new(f.dump(strip));
-    cache()
-        .lock()
-        .insert(path.to_path_buf(), (mtime, code.clone()));
-    if strip {
-        // Load the stripped form here too, so this state matches the others.
-        return lua
-            .load(&code[..])
-            .set_name(chunkname)
-            .set_mode(ChunkMode::Binary)
-            .into_function();
-    }
+    let code = Arc::new(f.dump(false));
+    cache().lock().insert(path.to_path_buf(), (mtime, code));
     Ok(f)
 }
 
@@ -92,7 +73,7 @@ pub fn install_searcher(lua: &Lua) -> mlua::Result<()> {
         let file = name.replace('.', "/");
         match search(&path, &file) {
             Ok((p, _)) => {
-                let f = load_file_with(lua, &p, strip_module(&name))?;
+                let f = load_file(lua, &p)?;
                 Ok((
                     mlua::Value::Function(f),
                     mlua::Value::String(lua.create_string(p.to_string_lossy().as_bytes())?),

@@ -1,4 +1,4 @@
-//! The Lua bridge ("snlua"): one Lua 5.4 state per service, the `skynet.core` module under
+//! The Lua bridge ("snlua"): one Lua state per service (5.5 by default, 5.4 as a feature; docs/LUA.md), the `skynet.core` module under
 //! `lualib/skynet.lua`, message buffers, code loading and the IO bridge for async Rust work.
 
 pub mod core;
