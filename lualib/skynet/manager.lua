@@ -31,11 +31,6 @@ function skynet.kill(name)
 	c.command("KILL", name)
 end
 
--- Stop the node. Cirrus extension: an optional process exit code (default 0).
-function skynet.abort(code)
-	c.command("ABORT", code)
-end
-
 local function globalname(name, handle)
 	local c = string.sub(name, 1, 1)
 	assert(c ~= ":")

@@ -6,6 +6,6 @@ sk = "$SKYNET_ROOT/"
 thread = 8
 harbor = 0
 start = "$CIRRUS_START"
-luaservice = root .. "service/?.lua;" .. root .. "service/?/main.lua;" .. sk .. "test/?.lua;" .. sk .. "examples/?.lua;" .. sk .. "test/?/init.lua"
+luaservice = root .. "service/?.lua;" .. root .. "service/?/main.lua;" .. root .. "tests/skynet/?.lua;" .. sk .. "test/?.lua;" .. sk .. "examples/?.lua;" .. sk .. "test/?/init.lua"
 lua_path = root .. "lualib/?.lua;" .. root .. "lualib/?/init.lua;" .. sk .. "examples/?.lua"
 snax = sk .. "examples/?.lua;" .. sk .. "test/?.lua"

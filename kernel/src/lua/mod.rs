@@ -29,6 +29,7 @@ pub fn native_modules() -> &'static [(&'static str, Opener)] {
         ("skynet.db.memory.core", crate::store::memory::open),
         ("skynet.db.sql.core", crate::store::sql::open),
         ("cirrus.crypt.core", crate::crypt::open),
+        ("skynet.crypt.core", crate::crypt::skynet::open),
         ("cirrus.process", crate::process::open),
     ]
 }
