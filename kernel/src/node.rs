@@ -140,7 +140,11 @@ impl Node {
             Ok(Pushed::Schedule) => self.scheduler.schedule(slot.clone()),
             Ok(Pushed::Queued) => {}
             Ok(Pushed::Overload(len, schedule)) => {
-                tracing::warn!(service = %slot.address(), mqlen = len, "may overload, message queue length = {len}");
+                // skynet's line, logged as the overloaded service
+                crate::lua::core::log(
+                    slot.handle,
+                    format!("May overload, message queue length = {len}"),
+                );
                 if schedule {
                     self.scheduler.schedule(slot.clone());
                 }

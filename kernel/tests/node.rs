@@ -112,13 +112,13 @@ fn mailbox_overload_is_reported() {
     assert!(out.text.contains("COUNT 3000"), "{}", out.text);
     assert!(
         out.text
-            .contains("may overload, message queue length = 1025"),
+            .contains("May overload, message queue length = 1025"),
         "{}",
         out.text
     );
     assert!(
         out.text
-            .contains("may overload, message queue length = 2049"),
+            .contains("May overload, message queue length = 2049"),
         "{}",
         out.text
     );

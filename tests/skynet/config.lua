@@ -1,11 +1,12 @@
 -- Runs skynet's own services (test/*.lua, examples/) from the skynet tree at $SKYNET_ROOT on
--- Cirrus: our lualib and service/ come first, skynet's scripts after them. `start` comes from
+-- Cirrus, from that tree as the working directory (some read files by relative path): our
+-- lualib and service/ ($CIRRUS_ROOT) come first, skynet's scripts after them. `start` comes from
 -- $CIRRUS_START.
-root = "./"
+root = "$CIRRUS_ROOT/"
 sk = "$SKYNET_ROOT/"
 thread = 8
 harbor = 0
 start = "$CIRRUS_START"
 luaservice = root .. "service/?.lua;" .. root .. "service/?/main.lua;" .. root .. "tests/skynet/?.lua;" .. sk .. "test/?.lua;" .. sk .. "examples/?.lua;" .. sk .. "test/?/init.lua"
-lua_path = root .. "lualib/?.lua;" .. root .. "lualib/?/init.lua;" .. sk .. "examples/?.lua"
+lua_path = root .. "lualib/?.lua;" .. root .. "lualib/?/init.lua"
 snax = sk .. "examples/?.lua;" .. sk .. "test/?.lua"

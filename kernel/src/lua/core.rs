@@ -351,13 +351,12 @@ fn command(ctx: &LuaCtx, cmd: &str, param: Option<&str>) -> Result<Option<String
     match cmd {
         "REG" => match param {
             None | Some("") => Ok(Some(fmt_handle(me))),
-            Some(name) if name.starts_with('.') => {
+            // `.name` is local; a global name (no dot) is node-wide here, as in a standalone
+            // skynet node (harbor 0). Across a cluster, names go through cluster.register.
+            Some(name) => {
                 n.registry.bind_name(name, me).map_err(|e| e.to_string())?;
                 Ok(Some(name.to_string()))
             }
-            Some(name) => Err(format!(
-                "can't register global name {name} (use cluster.register)"
-            )),
         },
         "NAME" => {
             let p = param.ok_or("NAME needs `.name :address`")?;
@@ -377,6 +376,7 @@ fn command(ctx: &LuaCtx, cmd: &str, param: Option<&str>) -> Result<Option<String
             Ok(n.registry.find_name(name).map(fmt_handle))
         }
         "EXIT" => {
+            log(me, "KILL self");
             ctx.exit.set(true);
             Ok(None)
         }
@@ -384,11 +384,14 @@ fn command(ctx: &LuaCtx, cmd: &str, param: Option<&str>) -> Result<Option<String
             let addr = param.ok_or("KILL needs an address")?;
             match n.resolve(addr) {
                 Some(h) if h == me => {
+                    log(me, "KILL self");
                     ctx.exit.set(true);
                     Ok(None)
                 }
                 Some(h) => {
-                    n.kill(h);
+                    if n.kill(h) {
+                        log(me, format!("KILL :{h:x}"));
+                    }
                     Ok(None)
                 }
                 None => Ok(None),
