@@ -203,8 +203,15 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
     )?;
     t.set(
         "memlimit",
-        lua.create_function(|lua, bytes: usize| {
+        lua.create_function(move |lua, bytes: usize| {
             lua.set_memory_limit(bytes)?;
+            log(
+                me,
+                format!(
+                    "Set memory limit to {:.2} M",
+                    bytes as f64 / (1024.0 * 1024.0)
+                ),
+            );
             Ok(())
         })?,
     )?;
@@ -443,6 +450,13 @@ fn command(ctx: &LuaCtx, cmd: &str, param: Option<&str>) -> Result<Option<String
                     (e as i32).to_string()
                 }
                 "cpu" => format!("{}", s.cpu_ns.load(Relaxed) as f64 / 1e9),
+                // seconds spent in the message being handled now
+                "time" => format!(
+                    "{:.6}",
+                    ctx.dispatch_start
+                        .get()
+                        .map_or(0.0, |t| t.elapsed().as_secs_f64())
+                ),
                 "message" => s.messages.load(Relaxed).to_string(),
                 "memory" => s.memory.load(Relaxed).to_string(),
                 other => return Err(format!("unknown stat {other}")),

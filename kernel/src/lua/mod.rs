@@ -179,15 +179,16 @@ impl Actor for SnLua {
         let (ptype, session, source) = (msg.ptype, msg.session, msg.source);
         let (ptr, sz) = (msg.data.as_ptr(), msg.data.len());
         *st.ctx.current.borrow_mut() = msg.data;
+        st.ctx.dispatch_start.set(Some(std::time::Instant::now()));
         let r = core::call_callback(cb, ptype, ptr, sz, session, source);
         *st.ctx.current.borrow_mut() = Bytes::new();
         if let Err(e) = r {
             core::log(
                 slot.handle,
                 format!(
-                    "lua call [{} to {} : {} msgsz = {}] error : {}",
-                    fmt_handle(source),
-                    slot.address(),
+                    "lua call [{:x} to :{:x} : {} msgsz = {}] error : {}",
+                    source,
+                    slot.handle,
                     session,
                     sz,
                     error_text(&e)
