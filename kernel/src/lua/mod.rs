@@ -9,7 +9,7 @@ pub mod msgbuf;
 pub mod seri;
 
 use crate::node::node;
-use crate::service::{fmt_handle, Actor, Handle, Message, Slot, PTYPE_INIT, PTYPE_LUA};
+use crate::service::{Actor, Handle, Message, Slot, PTYPE_INIT, PTYPE_LUA};
 use bytes::Bytes;
 use ctx::LuaCtx;
 use mlua::{Function, Lua, LuaOptions, StdLib};
