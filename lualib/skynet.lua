@@ -697,12 +697,10 @@ function skynet.response(pack)
 		-- do not response when session == 0 (send)
 		return function() end
 	end
-	local tag = session_coroutine_tracetag[running_thread]
 	local function response(ok, ...)
 		if ok == "TEST" then
 			return unresponse[response] ~= nil
 		end
-		if tag then ctrace(tag, "response") end
 		if not pack then
 			error "Can't response more than once"
 		end
