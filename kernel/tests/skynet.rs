@@ -361,3 +361,220 @@ fn skynet_tests_behave_as_on_skynet() {
 
 /// Tests that do not yet behave as on skynet, with what is missing (the work left in issue 12).
 const KNOWN_DIFFERENT: &[(&str, &str)] = &[];
+
+/// A server (skynet or Cirrus) with its stdin held open (its `console` service reads it).
+struct Server(Child);
+
+impl Server {
+    fn stop(mut self) -> String {
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
+        let t = Instant::now();
+        while self.0.try_wait().unwrap().is_none() && t.elapsed() < Duration::from_secs(3) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+        let mut text = String::new();
+        if let Some(mut o) = self.0.stdout.take() {
+            let _ = o.read_to_string(&mut text);
+        }
+        if let Some(mut e) = self.0.stderr.take() {
+            let _ = e.read_to_string(&mut text);
+        }
+        text
+    }
+}
+
+fn start_server(mut cmd: Command) -> Server {
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    Server(cmd.spawn().expect("spawn server"))
+}
+
+fn wait_port(port: u16) {
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "nothing listens on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Run one of skynet's client scripts with its Lua (3rd/lua/lua) from the skynet tree,
+/// feeding `lines` to its stdin a second apart, and return what it printed.
+fn run_client(root: &Path, script: &str, lines: &[&str], limit: Duration) -> String {
+    use std::io::Write;
+    let mut child = Command::new(root.join("3rd/lua/lua"))
+        .arg(script)
+        .current_dir(root)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn skynet's lua");
+    let mut stdin = child.stdin.take().unwrap();
+    for l in lines {
+        std::thread::sleep(Duration::from_secs(1));
+        let _ = writeln!(stdin, "{l}");
+    }
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() && start.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(stdin);
+    let mut text = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
+
+/// Client output with the random parts (secrets, session keys in hex) hidden.
+fn normalize_client(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| {
+            l.split(['\t', ' '])
+                .map(|w| {
+                    if w.len() >= 16 && w.chars().all(|c| c.is_ascii_hexdigit()) {
+                        "HEX"
+                    } else {
+                        w
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+fn skynet_login_config(root: &Path) -> PathBuf {
+    let _ = root;
+    let dir = std::env::temp_dir().join(format!("cirrus-skynet-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("config.login");
+    std::fs::write(
+        &path,
+        "thread = 8\nlogger = nil\nharbor = 0\nstart = \"main\"\nbootstrap = \"snlua bootstrap\"\n\
+         luaservice = \"./service/?.lua;./examples/login/?.lua\"\nlualoader = \"lualib/loader.lua\"\n\
+         cpath = \"./cservice/?.so\"\n",
+    )
+    .unwrap();
+    path
+}
+
+fn cirrus_server(root: &Path, config: &str, start: &str) -> Server {
+    let mut cmd = common::cirrus();
+    cmd.arg(common::root().join(config))
+        .current_dir(root)
+        .env("CIRRUS_ROOT", common::root())
+        .env("SKYNET_ROOT", root)
+        .env("CIRRUS_START", start);
+    start_server(cmd)
+}
+
+#[test]
+fn examples_login_with_skynets_client() {
+    let Some(root) = skynet_root() else {
+        eprintln!("SKYNET_ROOT is not set: examples/login test skipped");
+        return;
+    };
+    let client = |srv: Server| {
+        wait_port(8001);
+        wait_port(8888);
+        let out = run_client(
+            &root,
+            "examples/login/client.lua",
+            &[],
+            Duration::from_secs(20),
+        );
+        (out, srv.stop())
+    };
+    let mut cmd = Command::new(root.join("skynet"));
+    cmd.arg(skynet_login_config(&root)).current_dir(&root);
+    let (sk, sk_server) = client(start_server(cmd));
+    let (cr, cr_server) = client(cirrus_server(
+        &root,
+        "tests/skynet/config.login.lua",
+        "main",
+    ));
+    println!("skynet's client against skynet:\n{sk}\nagainst Cirrus:\n{cr}");
+    println!("Cirrus:\n{cr_server}");
+    for want in [
+        "200 OK",
+        "<=== true echo 0",
+        "<=== true again 1",
+        "login ok, subid= 1",
+    ] {
+        assert!(
+            normalize_client(&cr).iter().any(|l| l == want),
+            "client lacks `{want}`:\n{cr}\nserver:\n{cr_server}"
+        );
+    }
+    assert_eq!(normalize_client(&sk), normalize_client(&cr));
+    // the session secret is random; skynet also logs the port probe of wait_port closing
+    let server_lines = |t: &str| -> Vec<String> {
+        normalize(&normalize_client(t).join("\n"))
+            .into_iter()
+            .filter(|l| !l.contains("socket: error on unknown"))
+            .collect()
+    };
+    let (a, b) = diff(&server_lines(&sk_server), &server_lines(&cr_server));
+    assert!(
+        a.is_empty() && b.is_empty(),
+        "server logs differ: skynet only {a:?}, Cirrus only {b:?}"
+    );
+}
+
+#[test]
+fn examples_main_with_skynets_client() {
+    let Some(root) = skynet_root() else {
+        eprintln!("SKYNET_ROOT is not set: examples/main test skipped");
+        return;
+    };
+    let client = |srv: Server| {
+        wait_port(8888);
+        let out = run_client(
+            &root,
+            "examples/client.lua",
+            &["hello", "quit"],
+            Duration::from_secs(20),
+        );
+        std::thread::sleep(Duration::from_millis(500));
+        (out, srv.stop())
+    };
+    let mut cmd = Command::new(root.join("skynet"));
+    cmd.arg(skynet_config(&root, "main")).current_dir(&root);
+    let (sk, sk_server) = client(start_server(cmd));
+    let (cr, cr_server) = client(cirrus_server(&root, "tests/skynet/config.lua", "main"));
+    println!("skynet's client against skynet:\n{sk}\nagainst Cirrus:\n{cr}");
+    println!("skynet:\n{sk_server}\nCirrus:\n{cr_server}");
+    for want in ["result world", "RESPONSE 1"] {
+        assert!(
+            normalize_client(&cr).iter().any(|l| l == want),
+            "client lacks `{want}`:\n{cr}\nserver:\n{cr_server}"
+        );
+    }
+    let mut a = normalize_client(&sk);
+    let mut b = normalize_client(&cr);
+    // heartbeats come every 5 s: how many depends on the run
+    a.retain(|l| l != "REQUEST heartbeat");
+    b.retain(|l| l != "REQUEST heartbeat");
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+}

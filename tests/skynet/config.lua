@@ -7,6 +7,8 @@ sk = "$SKYNET_ROOT/"
 thread = 8
 harbor = 0
 start = "$CIRRUS_START"
-luaservice = root .. "service/?.lua;" .. root .. "service/?/main.lua;" .. root .. "tests/skynet/?.lua;" .. sk .. "test/?.lua;" .. sk .. "examples/?.lua;" .. sk .. "test/?/init.lua"
+-- Cirrus's framework services first, then skynet's, then our game roles (service/NAME/main.lua:
+-- watchdog, login... which skynet's examples also name)
+luaservice = root .. "service/?.lua;" .. root .. "tests/skynet/?.lua;" .. sk .. "test/?.lua;" .. sk .. "examples/?.lua;" .. sk .. "test/?/init.lua;" .. root .. "service/?/main.lua"
 lua_path = root .. "lualib/?.lua;" .. root .. "lualib/?/init.lua"
 snax = sk .. "examples/?.lua;" .. sk .. "test/?.lua"
