@@ -143,7 +143,7 @@ impl Node {
                 // skynet's line, logged as the overloaded service
                 crate::lua::core::log(
                     slot.handle,
-                    format!("May overload, message queue length = {len}"),
+                    format!("error: May overload, message queue length = {len}"),
                 );
                 if schedule {
                     self.scheduler.schedule(slot.clone());

@@ -30,7 +30,7 @@ const SKIP: &[(&str, &str)] = &[
 
 /// Tests whose output depends on how much work fits the run (loops that print every N
 /// iterations, throughput lines): compared as sets of distinct lines.
-const TIMING: &[&str] = &["testendless", "testecho", "testhandle"];
+const TIMING: &[&str] = &["testendless", "testecho", "testhandle", "testoverload"];
 
 /// How long each service runs (most never exit; all output comes early).
 fn duration(test: &str) -> Duration {

@@ -83,6 +83,7 @@ impl SnLua {
                         launcher,
                     );
                 }
+                core::log(slot.handle, "KILL self");
                 slot.request_exit();
             }
         }
