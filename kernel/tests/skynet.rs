@@ -189,7 +189,9 @@ fn strip_paths(line: &str) -> String {
         }
         match word.find(".lua") {
             Some(p) if word.contains('/') => {
-                let start = word[..p].rfind(['(', '<', '\'', '"']).map_or(0, |s| s + 1);
+                let start = word[..p]
+                    .rfind(['(', '<', '\'', '"', '\t'])
+                    .map_or(0, |s| s + 1);
                 let end = p + 4;
                 let rest = word[end..].trim_start_matches(|c: char| c == ':' || c.is_ascii_digit());
                 out.push_str(&word[..start]);
@@ -208,6 +210,7 @@ fn strip_paths(line: &str) -> String {
 /// One system's output as a sorted list of comparable lines.
 pub fn normalize(text: &str) -> Vec<String> {
     let mut lines = Vec::new();
+    let mut in_traceback = false;
     for raw in text.lines() {
         let mut line = raw.trim_end();
         // Cirrus's own tracing lines (node start, config notices, shutdown)
@@ -218,7 +221,16 @@ pub fn normalize(text: &str) -> Vec<String> {
         if line.len() > 23 && line.as_bytes()[4] == b'-' && line.as_bytes()[13] == b':' {
             line = &line[23..];
         }
-        if line.starts_with('\t') || line == "stack traceback:" || line.is_empty() {
+        // a traceback's frames (tab-indented lines after "stack traceback:")
+        if line == "stack traceback:" {
+            in_traceback = true;
+            continue;
+        }
+        if in_traceback && line.starts_with('\t') {
+            continue;
+        }
+        in_traceback = false;
+        if line.trim().is_empty() {
             continue;
         }
         let body = line.split_once("] ").map_or(line, |(_, b)| b);
