@@ -246,7 +246,15 @@ pub fn normalize(text: &str) -> Vec<String> {
                 continue;
             }
         }
-        let l = addresses(&strip_paths(line));
+        // `KILL :1a` (skynet's short form of an address)
+        let killed = body
+            .strip_prefix("KILL :")
+            .filter(|h| h.chars().all(|c| c.is_ascii_hexdigit()));
+        let line = match killed {
+            Some(h) => line.replacen(&format!(":{h}"), ":ADDR", 1),
+            None => line.to_string(),
+        };
+        let l = addresses(&strip_paths(&line));
         let l = pointers(&l);
         let l = squash(&l, |c| c.is_ascii_digit(), "N").replace("N.N", "N");
         lines.push(l);
@@ -372,7 +380,30 @@ fn skynet_tests_behave_as_on_skynet() {
 }
 
 /// Tests that do not yet behave as on skynet, with what is missing (the work left in issue 12).
-const KNOWN_DIFFERENT: &[(&str, &str)] = &[];
+const KNOWN_DIFFERENT: &[(&str, &str)] = &[
+    ("testbson", "bson is not written yet"),
+    ("testdatasheet", "skynet.datasheet is not written yet"),
+    ("testmulticast", "skynet.multicast is not written yet"),
+    ("testmulticast2", "skynet.multicast is not written yet"),
+    ("testsharetable", "skynet.sharetable is not written yet"),
+    ("testsm", "skynet.sharemap (over skynet.stm) is not written yet"),
+    ("teststm", "skynet.stm is not written yet"),
+    (
+        "testmysql",
+        "skynet.db.mysql with skynet's API is not written yet (Cirrus has skynet.db.sql)",
+    ),
+    (
+        "testredis2",
+        "a refused Redis connection raises `redis host:port/db: connection refused`, not `[Error: socket]`",
+    ),
+    // Cirrus's call errors name the callee and the reason (`call :0000000a failed: service
+    // :0000000a exited`) where skynet raises a bare `call failed`; Cirrus's own suites match on
+    // those reasons, so this difference is kept (docs/SKYNET.md).
+    ("testdeadcall", "call error text"),
+    ("testping", "call error text"),
+    ("testdatacenter", "call error text"),
+    ("testtobeclosed", "call error text"),
+];
 
 /// A server (skynet or Cirrus) with its stdin held open (its `console` service reads it).
 struct Server(Child);

@@ -99,7 +99,7 @@ pub fn log(source: Handle, text: impl Into<Bytes>) {
     let logger = n.logger();
     let data = text.into();
     if logger == 0
-        || n.send(Message::new(source, 0, PTYPE_TEXT, data.clone()), logger)
+        || n.send_log(Message::new(source, 0, PTYPE_TEXT, data.clone()), logger)
             .is_err()
     {
         crate::logger::write_line(source, &data);
