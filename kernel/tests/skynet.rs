@@ -287,7 +287,7 @@ fn diff(a: &[String], b: &[String]) -> (Vec<String>, Vec<String>) {
 
 #[test]
 fn normalize_hides_addresses_times_and_paths() {
-    let sk = "[:00000008] LAUNCH snlua testx\n[:00000008] hello 12 0x55aa\n\tstack\n[:00000002] KILL self\n[:00000003] LAUNCH snlua launcher\n/x/skynet/lualib/skynet.lua:12: boom";
+    let sk = "[:00000008] LAUNCH snlua testx\n[:00000008] hello 12 0x55aa\nstack traceback:\n\tstack\n[:00000002] KILL self\n[:00000003] LAUNCH snlua launcher\n/x/skynet/lualib/skynet.lua:12: boom";
     let cr = "2026-01-02T03:04:05.000Z  INFO started\n2026-01-02 03:04:05.67 [:00000005] LAUNCH snlua testx\n2026-01-02 03:04:05.68 [:00000005] hello 99 0x7f00\n[:00000002] KILL self\n./lualib/skynet.lua:400: boom";
     assert_eq!(normalize(sk), normalize(cr));
     assert_ne!(
