@@ -124,6 +124,8 @@ const INFRA: &[&str] = &[
     "datacenterd",
     "service_mgr",
     "logger",
+    // Cirrus's debug_console serves its TCP side from the native `console` it launches
+    "console",
 ];
 
 /// Replace runs of `pred` characters (at least one digit-ish) with `with`.
@@ -237,12 +239,14 @@ pub fn normalize(text: &str) -> Vec<String> {
         if let Some(rest) = body.strip_prefix("LAUNCH ") {
             let mut w = rest.split(' ');
             let module = w.next().unwrap_or("");
-            let name = if module == "snlua" {
-                w.next().unwrap_or("")
+            let hidden = if module == "snlua" {
+                // the stdin console (snlua console) is a service of the program's own
+                let name = w.next().unwrap_or("");
+                name != "console" && INFRA.contains(&name)
             } else {
-                module
+                INFRA.contains(&module)
             };
-            if INFRA.contains(&name) {
+            if hidden {
                 continue;
             }
         }
