@@ -67,12 +67,42 @@ fn skynet_config(root: &Path, start: &str) -> PathBuf {
     path
 }
 
+/// Read a child's stdout and stderr on threads from now on, so a chatty child never blocks
+/// on a full pipe; join with [`collect`].
+fn drain(child: &mut Child) -> Vec<std::thread::JoinHandle<Vec<u8>>> {
+    let mut v = Vec::new();
+    if let Some(mut o) = child.stdout.take() {
+        v.push(std::thread::spawn(move || {
+            let mut b = Vec::new();
+            let _ = o.read_to_end(&mut b);
+            b
+        }));
+    }
+    if let Some(mut e) = child.stderr.take() {
+        v.push(std::thread::spawn(move || {
+            let mut b = Vec::new();
+            let _ = e.read_to_end(&mut b);
+            b
+        }));
+    }
+    v
+}
+
+fn collect(readers: Vec<std::thread::JoinHandle<Vec<u8>>>) -> String {
+    let mut text = String::new();
+    for r in readers {
+        text.push_str(&String::from_utf8_lossy(&r.join().unwrap_or_default()));
+    }
+    text
+}
+
 /// Run a child for `limit`, then stop it (SIGTERM, then SIGKILL) and return all it printed.
 fn run_for(mut cmd: Command, limit: Duration) -> String {
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child: Child = cmd.spawn().expect("spawn");
+    let readers = drain(&mut child);
     let start = Instant::now();
     while start.elapsed() < limit {
         if child.try_wait().unwrap().is_some() {
@@ -89,14 +119,7 @@ fn run_for(mut cmd: Command, limit: Duration) -> String {
         let _ = child.kill();
         let _ = child.wait();
     }
-    let mut text = String::new();
-    if let Some(mut o) = child.stdout.take() {
-        let _ = o.read_to_string(&mut text);
-    }
-    if let Some(mut e) = child.stderr.take() {
-        let _ = e.read_to_string(&mut text);
-    }
-    text
+    collect(readers)
 }
 
 pub fn run_skynet(root: &Path, start: &str, limit: Duration) -> String {
@@ -410,7 +433,7 @@ const KNOWN_DIFFERENT: &[(&str, &str)] = &[
 ];
 
 /// A server (skynet or Cirrus) with its stdin held open (its `console` service reads it).
-struct Server(Child);
+struct Server(Child, Vec<std::thread::JoinHandle<Vec<u8>>>);
 
 impl Server {
     fn stop(mut self) -> String {
@@ -421,14 +444,7 @@ impl Server {
         }
         let _ = self.0.kill();
         let _ = self.0.wait();
-        let mut text = String::new();
-        if let Some(mut o) = self.0.stdout.take() {
-            let _ = o.read_to_string(&mut text);
-        }
-        if let Some(mut e) = self.0.stderr.take() {
-            let _ = e.read_to_string(&mut text);
-        }
-        text
+        collect(std::mem::take(&mut self.1))
     }
 }
 
@@ -436,7 +452,9 @@ fn start_server(mut cmd: Command) -> Server {
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    Server(cmd.spawn().expect("spawn server"))
+    let mut child = cmd.spawn().expect("spawn server");
+    let readers = drain(&mut child);
+    Server(child, readers)
 }
 
 fn wait_port(port: u16) {
@@ -463,6 +481,7 @@ fn run_client(root: &Path, script: &str, lines: &[&str], limit: Duration) -> Str
         .spawn()
         .expect("spawn skynet's lua");
     let mut stdin = child.stdin.take().unwrap();
+    let readers = drain(&mut child);
     for l in lines {
         std::thread::sleep(Duration::from_secs(1));
         let _ = writeln!(stdin, "{l}");
@@ -474,20 +493,7 @@ fn run_client(root: &Path, script: &str, lines: &[&str], limit: Duration) -> Str
     let _ = child.kill();
     let _ = child.wait();
     drop(stdin);
-    let mut text = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut text)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut text)
-        .unwrap();
-    text
+    collect(readers)
 }
 
 /// Client output with the random parts (secrets, session keys in hex) hidden.
