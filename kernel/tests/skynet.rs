@@ -410,8 +410,6 @@ fn skynet_tests_behave_as_on_skynet() {
 const KNOWN_DIFFERENT: &[(&str, &str)] = &[
     ("testbson", "bson is not written yet"),
     ("testdatasheet", "skynet.datasheet is not written yet"),
-    ("testmulticast", "skynet.multicast is not written yet"),
-    ("testmulticast2", "skynet.multicast is not written yet"),
     ("testsharetable", "skynet.sharetable is not written yet"),
     ("testsm", "skynet.sharemap (over skynet.stm) is not written yet"),
     ("teststm", "skynet.stm is not written yet"),

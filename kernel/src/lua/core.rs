@@ -76,11 +76,27 @@ fn int_arg(v: &Value, what: &str) -> mlua::Result<i64> {
 
 /// Concatenate values with spaces using Lua's tostring rules, as `skynet.error` does.
 fn join_tostring(lua: &Lua, args: &MultiValue) -> mlua::Result<Vec<u8>> {
+    join_with(lua, args, b' ')
+}
+
+/// Lua's `print`, writing each line with one write so lines of services printing at once on
+/// different workers never interleave.
+pub fn print(lua: &Lua, args: MultiValue) -> mlua::Result<()> {
+    use std::io::Write;
+    let mut line = join_with(lua, &args, b'\t')?;
+    line.push(b'\n');
+    let mut out = std::io::stdout().lock();
+    out.write_all(&line)
+        .and_then(|_| out.flush())
+        .map_err(mlua::Error::external)
+}
+
+fn join_with(lua: &Lua, args: &MultiValue, sep: u8) -> mlua::Result<Vec<u8>> {
     let tostring: Function = lua.globals().get("tostring")?;
     let mut out = Vec::new();
     for (i, v) in args.iter().enumerate() {
         if i > 0 {
-            out.push(b' ');
+            out.push(sep);
         }
         match v {
             Value::String(s) => out.extend_from_slice(&s.as_bytes()),

@@ -108,6 +108,8 @@ impl SnLua {
             preload.set(*modname, lua.create_function(move |lua, ()| open(lua))?)?;
         }
         loader::install_searcher(&lua)?;
+        lua.globals()
+            .set("print", lua.create_function(core::print)?)?;
 
         let (path, pattern) = loader::search(&n.paths.luaservice, name)
             .map_err(|tried| mlua::Error::runtime(format!("module '{name}' not found:{tried}")))?;
