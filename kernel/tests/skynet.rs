@@ -41,6 +41,12 @@ fn duration(test: &str) -> Duration {
     }
 }
 
+/// The tests here use skynet's fixed ports (8000, 8001, 8888): one at a time.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn skynet_root() -> Option<PathBuf> {
     let r = PathBuf::from(std::env::var_os("SKYNET_ROOT")?);
     r.join("skynet").is_file().then_some(r)
@@ -325,6 +331,7 @@ fn normalize_hides_addresses_times_and_paths() {
 
 #[test]
 fn skynet_tests_behave_as_on_skynet() {
+    let _serial = one_at_a_time();
     let Some(root) = skynet_root() else {
         eprintln!("SKYNET_ROOT is not set (or has no built skynet): side-by-side test skipped");
         return;
@@ -411,8 +418,6 @@ const KNOWN_DIFFERENT: &[(&str, &str)] = &[
     ("testbson", "bson is not written yet"),
     ("testdatasheet", "skynet.datasheet is not written yet"),
     ("testsharetable", "skynet.sharetable is not written yet"),
-    ("testsm", "skynet.sharemap (over skynet.stm) is not written yet"),
-    ("teststm", "skynet.stm is not written yet"),
     (
         "testmysql",
         "skynet.db.mysql with skynet's API is not written yet (Cirrus has skynet.db.sql)",
@@ -540,6 +545,7 @@ fn cirrus_server(root: &Path, config: &str, start: &str) -> Server {
 
 #[test]
 fn examples_login_with_skynets_client() {
+    let _serial = one_at_a_time();
     let Some(root) = skynet_root() else {
         eprintln!("SKYNET_ROOT is not set: examples/login test skipped");
         return;
@@ -593,6 +599,7 @@ fn examples_login_with_skynets_client() {
 
 #[test]
 fn examples_main_with_skynets_client() {
+    let _serial = one_at_a_time();
     let Some(root) = skynet_root() else {
         eprintln!("SKYNET_ROOT is not set: examples/main test skipped");
         return;

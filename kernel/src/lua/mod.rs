@@ -21,6 +21,7 @@ type Opener = fn(&Lua) -> mlua::Result<mlua::Table>;
 pub fn native_modules() -> &'static [(&'static str, Opener)] {
     &[
         ("skynet.sharedata.core", crate::sharedata::lua::open),
+        ("skynet.stm", crate::sharedata::stm::open),
         ("skynet.cluster.core", crate::cluster::lua_open),
         ("sproto.core", crate::sproto::lua::open_core),
         ("skynet.socketdriver", crate::net::lua::open),
