@@ -10,8 +10,8 @@ if [ -x tests/ensure_services.sh ]; then
 fi
 # skynet itself, for the side-by-side tests (kernel/tests/skynet.rs): built once from the anchor
 # beside the repo (gcc and make)
-if [ -z "${SKYNET_ROOT:-}" ] && [ -x ../shared/anchors/build-skynet.sh ]; then
-    SKYNET_ROOT=$(../shared/anchors/build-skynet.sh) && export SKYNET_ROOT ||
+if [ -z "${SKYNET_ROOT:-}" ] && [ -f ../shared/anchors/build-skynet.sh ]; then
+    SKYNET_ROOT=$(bash ../shared/anchors/build-skynet.sh) && export SKYNET_ROOT ||
         echo "skynet anchor did not build: side-by-side tests will skip" >&2
 fi
 cargo build --all-targets

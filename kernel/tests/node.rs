@@ -275,3 +275,29 @@ fn logger_writes_service_lines_to_the_log_file() {
         out.text
     );
 }
+
+#[test]
+fn stdin_console_launches_each_line() {
+    use std::io::Write;
+    let mut c = common::cirrus();
+    c.arg("tests/fixtures/node_test.lua")
+        .env("CIRRUS_START", "console")
+        .env("CIRRUS_CONSOLE_PORT", "nil")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // an unknown service is logged and the console goes on; blank lines are skipped
+    writeln!(stdin, "no_such_service_here\n\nlog_once").unwrap();
+    let out = common::wait(child, Duration::from_secs(20));
+    drop(stdin);
+    assert_eq!(out.code, Some(0), "{}", out.text);
+    assert!(out.text.contains("no_such_service_here"), "{}", out.text);
+    assert!(out.text.contains("LAUNCH snlua log_once"), "{}", out.text);
+    assert!(
+        out.text.contains("written to 3 the log file"),
+        "{}",
+        out.text
+    );
+}
