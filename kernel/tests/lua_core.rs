@@ -36,5 +36,5 @@ fn sproto_in_services() {
 
 #[test]
 fn skynet_compat_modules() {
-    assert_lua_suite("test_compat", 2);
+    common::assert_lua_suite("test_compat", 2);
 }
