@@ -417,7 +417,6 @@ fn skynet_tests_behave_as_on_skynet() {
 const KNOWN_DIFFERENT: &[(&str, &str)] = &[
     ("testbson", "bson is not written yet"),
     ("testdatasheet", "skynet.datasheet is not written yet"),
-    ("testsharetable", "skynet.sharetable is not written yet"),
     (
         "testmysql",
         "skynet.db.mysql with skynet's API is not written yet (Cirrus has skynet.db.sql)",

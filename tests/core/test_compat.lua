@@ -237,4 +237,22 @@ T.case("skynet.crypt raises plain string errors and does the login handshake", f
 	T.eq(crypt.hmac_hash(s1, "text"), crypt.hmac64(crypt.hashkey "text", s1))
 end)
 
+T.case("sharetable: load, query, queryall, update in place", function()
+	local sharetable = require "skynet.sharetable"
+	sharetable.loadtable("compat_t", { x = 1, list = { "a" } })
+	sharetable.loadstring("compat_s", "return { sum = select(1, ...) + select(2, ...) }", 2, 3)
+	local t = sharetable.query "compat_t"
+	T.eq(t.x, 1)
+	T.eq(t.list[1], "a")
+	T.eq(sharetable.query("compat_s").sum, 5)
+	local all = sharetable.queryall { "compat_t", "compat_s" }
+	T.eq(all.compat_s.sum, 5)
+	T.eq(sharetable.query "nothing", nil)
+	sharetable.loadtable("compat_t", { x = 2 })
+	T.eq(t.x, 1, "a queried table stays until update")
+	sharetable.update "compat_t"
+	T.eq(t.x, 2)
+	T.eq(t.list, nil)
+end)
+
 T.start()
