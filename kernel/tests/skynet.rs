@@ -416,7 +416,6 @@ fn skynet_tests_behave_as_on_skynet() {
 /// Tests that do not yet behave as on skynet, with what is missing (the work left in issue 12).
 const KNOWN_DIFFERENT: &[(&str, &str)] = &[
     ("testbson", "bson is not written yet"),
-    ("testdatasheet", "skynet.datasheet is not written yet"),
     (
         "testmysql",
         "skynet.db.mysql with skynet's API is not written yet (Cirrus has skynet.db.sql)",

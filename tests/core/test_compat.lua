@@ -255,4 +255,20 @@ T.case("sharetable: load, query, queryall, update in place", function()
 	T.eq(t.list, nil)
 end)
 
+T.case("datasheet: a reader's table is patched in place on update", function()
+	local builder = require "skynet.datasheet.builder"
+	local datasheet = require "skynet.datasheet"
+	builder.new("compat_sheet", { a = 1, c = { 3 } })
+	local t = datasheet.query "compat_sheet"
+	local c = t.c
+	T.eq(t.a, 1)
+	builder.update("compat_sheet", { a = 2, c = { 5, 6 } })
+	skynet.sleep(5)
+	T.eq(t.a, 2)
+	T.ok(t.c == c, "a table that stays a table keeps its identity")
+	T.same(c, { 5, 6 })
+	T.eq(datasheet.query "compat_sheet", t)
+	T.eq(datasheet.query "no_sheet", nil)
+end)
+
 T.start()
