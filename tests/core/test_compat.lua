@@ -271,4 +271,26 @@ T.case("datasheet: a reader's table is patched in place on update", function()
 	T.eq(datasheet.query "no_sheet", nil)
 end)
 
+T.case("harbor: queryname waits for a global name, globalname registers one", function()
+	local harbor = require "skynet.harbor"
+	local got
+	skynet.fork(function()
+		got = harbor.queryname "COMPATLATER"
+	end)
+	skynet.sleep(3)
+	T.eq(got, nil)
+	harbor.globalname("COMPATLATER")
+	skynet.sleep(3)
+	T.eq(got, skynet.self())
+	local other
+	skynet.fork(function()
+		other = harbor.queryname "COMPATREG"
+	end)
+	skynet.sleep(2)
+	skynet.register "COMPATREG"
+	skynet.sleep(5)
+	T.eq(other, skynet.self())
+	harbor.link(0)
+end)
+
 T.start()
