@@ -416,12 +416,6 @@ c.exithook(function()
 	skynet._fail_pending("service " .. skynet.address(skynet.self()) .. " killed")
 end)
 
--- Stop the node (skynet.abort is in skynet.lua on skynet too). Cirrus extension: an optional
--- process exit code (default 0).
-function skynet.abort(code)
-	c.command("ABORT", code)
-end
-
 function skynet.getenv(key)
 	return c.command("GETENV", key)
 end

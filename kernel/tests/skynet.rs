@@ -415,7 +415,6 @@ fn skynet_tests_behave_as_on_skynet() {
 
 /// Tests that do not yet behave as on skynet, with what is missing (the work left in issue 12).
 const KNOWN_DIFFERENT: &[(&str, &str)] = &[
-    ("testbson", "bson is not written yet"),
     (
         "testmysql",
         "skynet.db.mysql with skynet's API is not written yet (Cirrus has skynet.db.sql)",
@@ -633,4 +632,43 @@ fn examples_main_with_skynets_client() {
     a.sort();
     b.sort();
     assert_eq!(a, b);
+}
+
+/// Our vector scripts (tests/skynet/*_vectors.lua) print what skynet printed for them
+/// (kept in tests/skynet/*.expected, and checked against skynet itself where SKYNET_ROOT is set).
+#[test]
+fn vector_scripts_print_what_skynet_prints() {
+    let _serial = one_at_a_time();
+    let root = skynet_root();
+    for (script, expected) in [
+        ("bson_vectors", "tests/skynet/bson_vectors.expected"),
+        ("crypt_vectors", "kernel/src/crypt/skynet_vectors.txt"),
+    ] {
+        let want = std::fs::read(common::root().join(expected)).unwrap();
+        let want = String::from_utf8_lossy(&want).to_string();
+        let lines = |text: &str| -> Vec<String> {
+            text.lines()
+                .filter(|l| l.starts_with("BSON") || l.starts_with("CRYPT"))
+                .map(str::to_string)
+                .collect()
+        };
+        let dir = root
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("/nonexistent"));
+        let mut cmd = common::cirrus();
+        cmd.arg(common::root().join("tests/skynet/config.lua"))
+            .env("CIRRUS_ROOT", common::root())
+            .env("SKYNET_ROOT", &dir)
+            .env("CIRRUS_START", script);
+        let cirrus = run_for(cmd, Duration::from_secs(10));
+        assert_eq!(
+            lines(&cirrus),
+            lines(&want),
+            "{script} on Cirrus:\n{cirrus}"
+        );
+        if let Some(root) = &root {
+            let sk = run_skynet(root, script, Duration::from_secs(10));
+            assert_eq!(lines(&sk), lines(&want), "{script} on skynet:\n{sk}");
+        }
+    }
 }

@@ -52,6 +52,11 @@ function skynet.name(name, handle)
 	c.command("NAME", name .. " " .. skynet.address(handle))
 end
 
+-- Stop the node. Cirrus extension: an optional process exit code (default 0).
+function skynet.abort(code)
+	c.command("ABORT", code)
+end
+
 local dispatch_message = skynet.dispatch_message
 
 function skynet.forward_type(map, start_func)

@@ -2,6 +2,7 @@
 -- skynet and on Cirrus: the vectors in kernel/src/crypt/skynet.rs were taken from skynet's
 -- output, and kernel/tests/skynet.rs checks Cirrus prints the same lines.
 local skynet = require "skynet"
+require "skynet.manager" -- skynet.abort
 local crypt = require "skynet.crypt"
 
 local hex = crypt.hexencode
