@@ -77,3 +77,8 @@ fn db_service_postgres() {
     require_server("PostgreSQL", "127.0.0.1:5432");
     assert_lua_suite("test_db_postgres", 2);
 }
+
+#[test]
+fn mysql_with_skynets_api() {
+    assert_lua_suite("test_db_mysql_api", 2);
+}

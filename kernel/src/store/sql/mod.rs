@@ -33,10 +33,17 @@ impl SqlError {
     /// The server's own message (with its error code) when there is one.
     pub fn db(backend: &'static str, e: sqlx::Error) -> SqlError {
         let message = match e.as_database_error() {
-            Some(d) => match d.code() {
-                Some(code) => format!("{} (code {code})", d.message()),
-                None => d.message().to_string(),
-            },
+            Some(d) => {
+                // MySQL's own error number too (skynet.db.mysql reports it as errno)
+                let errno = d
+                    .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                    .map(|m| format!("errno {}, ", m.number()))
+                    .unwrap_or_default();
+                match d.code() {
+                    Some(code) => format!("{} ({errno}code {code})", d.message()),
+                    None => d.message().to_string(),
+                }
+            }
             None => e.to_string(),
         };
         SqlError::Db { backend, message }
