@@ -672,3 +672,43 @@ fn vector_scripts_print_what_skynet_prints() {
         }
     }
 }
+
+/// One raw HTTP/1.1 exchange; the response's lines sorted (header order follows Lua's pairs).
+fn http_exchange(port: u16, request: &str) -> Vec<String> {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let mut lines: Vec<String> = out.lines().map(str::to_string).collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn examples_simpleweb_answers_as_on_skynet() {
+    let _serial = one_at_a_time();
+    let Some(root) = skynet_root() else {
+        eprintln!("SKYNET_ROOT is not set: examples/simpleweb test skipped");
+        return;
+    };
+    let requests = [
+        "POST /hello%20x?a=1&b=2 HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nbody!",
+        "POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nchunky\r\n0\r\n\r\n",
+        "GET /x HTTP/2.0\r\nHost: h\r\n\r\n",
+    ];
+    let exchange = |srv: Server| {
+        wait_port(8001);
+        let r: Vec<Vec<String>> = requests.iter().map(|q| http_exchange(8001, q)).collect();
+        (r, srv.stop())
+    };
+    let mut cmd = Command::new(root.join("skynet"));
+    cmd.arg(skynet_config(&root, "simpleweb"))
+        .current_dir(&root);
+    let (sk, _) = exchange(start_server(cmd));
+    let (cr, log) = exchange(cirrus_server(&root, "tests/skynet/config.lua", "simpleweb"));
+    assert!(cr[0].iter().any(|l| l == "path: /hello x"), "{cr:?}\n{log}");
+    assert!(cr[1].iter().any(|l| l == "chunky"), "{cr:?}\n{log}");
+    assert_eq!(sk, cr, "Cirrus log:\n{log}");
+}
