@@ -60,7 +60,7 @@ pub fn desencode(key: &[u8], text: &[u8], mode: i64) -> Result<Vec<u8>, String> 
 
 pub fn desdecode(key: &[u8], text: &[u8], mode: i64) -> Result<Vec<u8>, String> {
     let cipher = des_cipher(key)?;
-    if text.is_empty() || text.len() % 8 != 0 {
+    if text.is_empty() || !text.len().is_multiple_of(8) {
         return Err(format!(
             "Invalid des crypt text length {}",
             text.len() as i32
@@ -111,7 +111,7 @@ pub fn hexencode(text: &[u8]) -> String {
 /// skynet's decoder: lower-case digits; anything else maps to `c - 'a' + 10` as a byte, and
 /// only values past 16 are refused (so `g` reads as 16 and shifts out).
 pub fn hexdecode(text: &[u8]) -> Result<Vec<u8>, String> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return Err(format!("Invalid hex text size {}", text.len()));
     }
     let digit = |c: u8| -> u8 {
