@@ -293,4 +293,41 @@ T.case("harbor: queryname waits for a global name, globalname registers one", fu
 	harbor.link(0)
 end)
 
+T.case("dns: asks the server over UDP, caches, knows IP literals and /etc/hosts", function()
+	local dns = require "skynet.dns"
+	local socket = require "skynet.socket"
+	-- a small DNS server: every A query answers 10.1.2.N, N counting the queries
+	local asked = 0
+	local srv, port
+	local function answer(msg, from)
+		asked = asked + 1
+		local id = string.unpack(">I2", msg)
+		local question = msg:sub(13)
+		socket.sendto(srv, from, string.pack(">I2I2I2I2I2I2", id, 0x8180, 1, 1, 0, 0) .. question
+			.. string.pack(">I2I2I2I4I2", 0xc00c, 1, 1, 60, 4) .. string.char(10, 1, 2, asked))
+	end
+	for _ = 1, 20 do
+		port = math.random(40000, 60000)
+		local ok, id = pcall(socket.udp, answer, "127.0.0.1", port)
+		if ok then
+			srv = id
+			break
+		end
+	end
+	dns.server("127.0.0.1", port)
+	dns.flush()
+	local ip, ips = dns.resolve "game.compat"
+	T.eq(ip, "10.1.2.1")
+	T.same(ips, { "10.1.2.1" })
+	T.eq(dns.resolve "GAME.compat", "10.1.2.1", "cached (names are case-blind)")
+	T.eq(asked, 1)
+	T.eq(dns.resolve "other.compat", "10.1.2.2")
+	T.eq(dns.resolve "127.0.0.9", "127.0.0.9")
+	T.eq(dns.resolve "localhost", "127.0.0.1")
+	T.eq(select(2, dns.resolve "bad name!"), "illegal name")
+	socket.close(srv)
+	dns.flush()
+	T.raises(function() dns.resolve "gone.compat" end, "timeout or no answer")
+end)
+
 T.start()
