@@ -330,4 +330,63 @@ T.case("dns: asks the server over UDP, caches, knows IP literals and /etc/hosts"
 	T.raises(function() dns.resolve "gone.compat" end, "timeout or no answer")
 end)
 
+T.case("socketchannel: order and session modes, errors, reconnect", function()
+	local socketchannel = require "skynet.socketchannel"
+	local socket = require "skynet.socket"
+	-- a line server: "n text" answers "n TEXT" (session mode reads the number)
+	local lid, _, port = socket.listen("127.0.0.1", 0)
+	local conns = 0
+	socket.start(lid, function(fd)
+		conns = conns + 1
+		skynet.fork(function()
+			socket.start(fd)
+			while true do
+				local line = socket.readline(fd)
+				if not line or line == "quit" then
+					break
+				end
+				socket.write(fd, line:upper() .. "\n")
+			end
+			socket.close(fd)
+		end)
+	end)
+	local ordered = socketchannel.channel { host = "127.0.0.1", port = port }
+	T.eq(ordered:connect(true), true)
+	local function line(sock)
+		return true, sock:readline()
+	end
+	local replies = {}
+	for i = 1, 3 do
+		skynet.fork(function()
+			replies[i] = ordered:request("a" .. i .. "\n", line)
+		end)
+	end
+	skynet.sleep(5)
+	T.same(replies, { "A1", "A2", "A3" })
+	-- the server hangs up: the waiting request fails, the next one reconnects
+	T.raises(function() ordered:request("quit\n", line) end, "")
+	T.eq(ordered:request("again\n", line), "AGAIN")
+	T.eq(conns, 2)
+	ordered:close()
+	local bysession = socketchannel.channel {
+		host = "127.0.0.1", port = port,
+		response = function(sock)
+			local n, text = sock:readline():match "^(%d+) (.*)$"
+			return tonumber(n), true, text
+		end,
+	}
+	local got = {}
+	for i = 1, 2 do
+		skynet.fork(function()
+			got[i] = bysession:request(i .. " s" .. i .. "\n", i)
+		end)
+	end
+	skynet.sleep(5)
+	T.same(got, { "S1", "S2" })
+	bysession:close()
+	local dead = socketchannel.channel { host = "127.0.0.1", port = 1 }
+	T.eq(dead:connect(true), false)
+	socket.close(lid)
+end)
+
 T.start()
