@@ -712,3 +712,31 @@ fn examples_simpleweb_answers_as_on_skynet() {
     assert!(cr[1].iter().any(|l| l == "chunky"), "{cr:?}\n{log}");
     assert_eq!(sk, cr, "Cirrus log:\n{log}");
 }
+
+/// examples/simplewebsocket: its echo client and server (http.websocket) inside one node.
+#[test]
+fn examples_simplewebsocket_as_on_skynet() {
+    let _serial = one_at_a_time();
+    let Some(root) = skynet_root() else {
+        eprintln!("SKYNET_ROOT is not set: examples/simplewebsocket test skipped");
+        return;
+    };
+    // the client's key is random; how many round trips fit the run varies
+    let lines = |text: &str| -> Vec<String> {
+        let mut v: Vec<String> = normalize(text)
+            .into_iter()
+            .filter(|l| !l.starts_with("sec-websocket-key"))
+            .collect();
+        v.dedup();
+        v
+    };
+    let limit = Duration::from_millis(3500);
+    let sk = lines(&run_skynet(&root, "simplewebsocket", limit));
+    let cr = lines(&run_cirrus(&root, "simplewebsocket", limit));
+    assert!(cr.iter().any(|l| l == "<: hello world!"), "{cr:?}");
+    let (a, b) = diff(&sk, &cr);
+    assert!(
+        a.is_empty() && b.is_empty(),
+        "skynet only {a:?}, Cirrus only {b:?}"
+    );
+}

@@ -389,4 +389,41 @@ T.case("socketchannel: order and session modes, errors, reconnect", function()
 	socket.close(lid)
 end)
 
+T.case("http.websocket: handshake, echo, binary, ping, close with a reason", function()
+	local socket = require "skynet.socket"
+	local websocket = require "http.websocket"
+	local events = {}
+	local handle = {
+		handshake = function(_, header, url)
+			events[#events + 1] = "handshake " .. url .. " " .. header.upgrade
+		end,
+		message = function(id, msg, kind)
+			events[#events + 1] = kind .. " " .. msg
+			websocket.write(id, msg:upper(), kind)
+		end,
+		ping = function() events[#events + 1] = "ping" end,
+		close = function(_, code, reason)
+			events[#events + 1] = "close " .. tostring(code) .. " " .. tostring(reason)
+		end,
+	}
+	local lid, _, port = socket.listen("127.0.0.1", 0)
+	socket.start(lid, function(fd, addr)
+		skynet.fork(websocket.accept, fd, handle, "ws", addr)
+	end)
+	local ws = websocket.connect("ws://127.0.0.1:" .. port .. "/chat")
+	websocket.write(ws, "hello")
+	T.eq(websocket.read(ws), "HELLO")
+	websocket.write(ws, string.rep("b", 70000), "binary")
+	T.eq(websocket.read(ws), string.rep("B", 70000))
+	websocket.ping(ws)
+	websocket.write(ws, "after ping")
+	T.eq(websocket.read(ws), "AFTER PING", "the pong is skipped")
+	websocket.close(ws, 1000, "done")
+	skynet.sleep(5)
+	T.same(events, { "handshake /chat websocket", "text hello", "binary " .. string.rep("b", 70000),
+		"ping", "text after ping", "close 1000 done" })
+	T.raises(function() websocket.connect("wss://127.0.0.1:1/") end, "invalid protocol")
+	socket.close(lid)
+end)
+
 T.start()
