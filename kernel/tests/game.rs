@@ -206,6 +206,41 @@ fn idle_connections_are_kicked() {
     node.assert_suites("test_idle", &std::process::id().to_string());
 }
 
+/// The load robot plays the real node: every round settles, balances add up, `ud` is
+/// continuous, and no request fails (the robot exits non-zero otherwise).
+#[test]
+fn robot_plays_the_allinone_node() {
+    let dir = temp_dir("robot");
+    let node = GameNode::start(&dir, "");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cirrus-bench"))
+        .args(["robot", "--addr"])
+        .arg(format!("127.0.0.1:{}", node.tcp))
+        .args(["--bots", "4", "--duration", "10", "--scenario", "full", "--json"])
+        .args(["--room", "1", "--think", "100", "--prefix"])
+        .arg(format!("robot-{}-", std::process::id()))
+        .output()
+        .expect("run cirrus-bench robot");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "robot failed: {}\n{stdout}\n{}\nnode log:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr),
+        node.log()
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("robot --json output: {e}\n{stdout}"));
+    let n = |k: &str| report[k].as_u64().unwrap_or_else(|| panic!("{k} in {report}"));
+    assert_eq!(n("logins"), 4, "{report}");
+    assert!(n("games") >= 2, "a 10 s run plays rounds: {report}");
+    assert_eq!(n("settlement_mismatches") + n("gold_mismatches"), 0);
+    assert_eq!(n("unfinished"), 0, "{report}");
+    assert!(report["chat"]["received"].as_u64() > Some(0), "the full scenario chats: {report}");
+    assert_eq!(n("errors"), 0, "{report}");
+    let log = node.stop();
+    assert!(!log.contains("not settled"), "{log}");
+}
+
 #[test]
 fn bull_poker_rules() {
     common::assert_lua_suite("test_bull", 1);

@@ -227,8 +227,9 @@ end
 
 -- ---- the waiting phase ----
 
+-- Ready is taken while waiting and during the settle countdown (for the next round).
 function Desk:ready(p, flag)
-	if self.phase ~= WAIT then
+	if self.phase ~= WAIT and self.phase ~= SETTLE then
 		return errors.WRONG_PHASE
 	end
 	if flag and p.gold < self.room.min_gold then
@@ -497,7 +498,8 @@ function Desk:finish_open()
 	self:cancel()
 	self.phase = SETTLE
 	phase_push(self, self.room.seconds.settle)
-	self:settle()
+	-- the settlement waits for SQL; the move that ended the round is answered meanwhile
+	skynet.fork(self.settle, self)
 end
 
 -- ---- settlement ----
@@ -565,17 +567,20 @@ function Desk:end_round()
 		local s = self.seats[i]
 		if s then
 			s.playing = false
-			if s.leaving then
+			local why = (s.leaving and "left") or (s.p.gold < self.room.min_gold and "low gold")
+			if why then
 				stand(self, s)
-				self.hooks.stood(s.p, "left")
-			elseif s.p.gold < self.room.min_gold then
-				stand(self, s)
-				self.hooks.stood(s.p, "low gold")
+				-- stood-up players are no longer in the broadcast: tell them the seat is gone
+				self.hooks.push(s.p, "seat_state", { desk_id = self.id, seats = self:seats_view(), stood = true })
+				self.hooks.stood(s.p, why)
 			end
 		end
 	end
 	self:seat_state()
 	self:check_start()
+	if self.phase == WAIT and not self.countdown then
+		phase_push(self, 0) -- waiting for ready players again
+	end
 end
 
 -- ---- what a player sees ----

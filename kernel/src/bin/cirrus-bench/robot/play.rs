@@ -23,9 +23,9 @@ struct Desk {
     round: Option<i64>,
     playing: bool,
     stood_up: bool,
-    /// Ready for the next round as soon as the desk is waiting again. `desk_ready` is only
-    /// accepted while the desk waits (phase 0); a round ends with `game_end`, then the settle
-    /// countdown, then a `seat_state` in which no seat is playing any more.
+    /// Ready for the next round once the round is over: a round ends with `game_end`, then
+    /// the settle countdown (when `desk_ready` is already taken), then a `seat_state` in which
+    /// no seat is playing any more and `desk_phase { phase = 0 }`.
     want_ready: bool,
     /// When the settle countdown of that round ends (from `desk_phase { phase = 4 }`).
     settled: Option<(i64, Instant)>,
@@ -153,8 +153,8 @@ impl Bot {
     }
 
     /// After leaving mid-round the seat is freed when the round ends: after the settle
-    /// countdown that follows `game_end`. No push tells the leaving player when that happened,
-    /// so wait for the countdown, then `room_leave`, trying again while it answers AT_DESK.
+    /// countdown that follows `game_end`, told by a `seat_state { stood = true }`. Wait for
+    /// that (or the countdown), then `room_leave`, trying again while it answers AT_DESK.
     async fn wait_round_end(
         &mut self,
         client: &Client,
@@ -181,6 +181,9 @@ impl Bot {
             self.trace_push(&p);
             let ours = p.int("desk_id") == Some(desk.desk_id);
             match p.name.as_str() {
+                "seat_state" if ours && p.body.get("stood").and_then(Value::as_bool) == Some(true) => {
+                    break
+                }
                 "desk_phase" if ours => desk.phase(&p),
                 "game_end" if ours => self.game_end(desk, &p),
                 _ => self.common_push(&p)?,
