@@ -34,7 +34,8 @@ ws_port = 8889                 -- WebSocket, one binary message per packet
 gate_address = "0.0.0.0"
 maxclient = 20000
 watchdog_workers = 2           -- sessions spread over this many services
-idle_timeout = 60              -- seconds without a packet before the connection is closed
+idle_timeout = 15              -- no packet for this long: the connection is closed, the player offline
+replay_window = 128            -- packets kept per player for the replay on reconnect
 
 -- Login (service/auth, service/login; docs/PROTOCOL.md)
 max_online = 20000             -- past this, logins wait in the queue

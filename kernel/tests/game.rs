@@ -175,6 +175,13 @@ fn allinone_login_chat_and_bad_input() {
 }
 
 #[test]
+fn sessions_survive_reconnects() {
+    let dir = temp_dir("reconnect");
+    let node = GameNode::start(&dir, "replay_window = 16");
+    node.assert_suites("test_reconnect", &std::process::id().to_string());
+}
+
+#[test]
 fn login_queue_admits_in_order() {
     let dir = temp_dir("queue");
     let node = GameNode::start(

@@ -6,7 +6,8 @@
 --   push.send(ctx, "seat_state", body)
 --   push.many({ctx1, ctx2, ...}, "desk_phase", body)   one message per watchdog
 --   push.deliver(uids, "chat_message", body)           to every gate node; each delivers to
---                                                      the listed players it holds
+--                                                      the listed players it holds (online
+--                                                      or offline: kept for the replay)
 --   push.update(ctx, { desk = false })                 change the session's context
 
 local node = require "game.node"
@@ -58,13 +59,20 @@ function push.update(ctx, fields)
 	end
 end
 
+local deliveries = 0
+
+-- Every gate node gets the list and delivers to the players it holds. The delivery id lets
+-- a session moving between gates stamp each delivery once.
 function push.deliver(uids, name, body)
 	if #uids == 0 then
 		return 0
 	end
+	deliveries = deliveries + 1
+	local skynet = require "skynet"
+	local did = string.format("%s:%x:%d", node.name(), skynet.self(), deliveries)
 	local gates = node.nodes("watchdog")
 	for _, gate in ipairs(gates) do
-		local ok, err = pcall(node.send_at, gate, "watchdog", "deliver", uids, name, body)
+		local ok, err = pcall(node.send_at, gate, "watchdog", "deliver", uids, name, body, did)
 		if not ok then
 			require("skynet").error(string.format("deliver %s to gate %s: %s", name, gate, err))
 		end

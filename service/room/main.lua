@@ -322,9 +322,9 @@ function R.cmd.rebind(uid, ctx)
 	return { desk = p.desk and p.desk.id or false }
 end
 
-function R.cmd.offline(uid, inc)
+function R.cmd.offline(uid, inc, conn)
 	local p = players[uid]
-	if p and p.ctx.inc == inc and p.online then
+	if p and p.ctx.inc == inc and (conn == nil or p.ctx.conn == conn) and p.online then
 		log(uid, "offline: the desk plays for this seat")
 		if p.desk then
 			p.desk:set_online(p, false)

@@ -54,9 +54,9 @@ end
 
 function SOCKET.data() end
 
-function W.cmd.deliver(uids, name, body)
+function W.cmd.deliver(uids, name, body, did)
 	for _, w in ipairs(workers) do
-		skynet.send(w, "lua", "deliver", uids, name, body)
+		skynet.send(w, "lua", "deliver", uids, name, body, did)
 	end
 end
 

@@ -1,8 +1,14 @@
 -- A watchdog worker: holds the sessions of the connections the watchdog hands it. Each
 -- client packet is decoded here, answered here (heartbeat) or routed by name to the role that
 -- owns it (lualib/game/routes.lua) with the session context; answers and pushes go back
--- through one path, which stamps the player's packet sequence in `ud`.
+-- through one path (`out`), which stamps the player's packet sequence in `ud` and keeps each
+-- sequenced packet in the replay window (lualib/game/window.lua) before it is written.
 -- Requests of one connection run one at a time, in order; connections run concurrently.
+--
+-- A player's session outlives its connection: when the connection drops, the session goes
+-- offline here (pushes are still stamped and kept) until the player reconnects (on any gate:
+-- `retire` hands the sequence over), logs in again elsewhere (`kick`) or is logged out
+-- (`ended`). See docs/PROTOCOL.md, "Sessions".
 
 local skynet = require "skynet"
 local driver = require "skynet.socketdriver"
@@ -11,55 +17,118 @@ local routes = require "game.routes"
 local node = require "game.node"
 local proto = require "game.proto"
 local conf = require "game.conf"
+local window = require "game.window"
 
 local codec
 local NODE = node.name()
 local SELF
-local IDLE = conf.number("idle_timeout", 60) * 100 -- centiseconds
+-- no packet for idle_timeout: the connection is closed and the player is offline (kick 4)
+local IDLE = conf.number("idle_timeout", 15) * 100
 local MAX_PENDING = conf.number("session_max_pending", 16)
+local KEEP = (conf.number("reconnect_window", 300) + 30) * 100
+local DELIVERED = 64 -- delivery ids remembered per session (handed over on reconnect)
 
-local sessions = {} -- fd -> session
-local by_uid = {} -- uid -> session
+local sessions = {} -- fd -> session (connected)
+local by_uid = {} -- uid -> the player's session on this worker (connected or offline)
+local expect = {} -- uid -> a connection whose reconnect for uid is in flight
+local moved = {} -- uid -> { inc, target, expiry }: retired here, pushes follow the player
 local conn_seq = 0
 
 local CMD = {}
 
 local function log(s, fmt, ...)
-	skynet.error(string.format("[watchdog fd=%d uid=%s] " .. fmt, s.fd, tostring(s.ctx.uid), ...))
+	skynet.error(string.format("[watchdog fd=%s uid=%s] " .. fmt, tostring(s.fd), tostring(s.ctx.uid), ...))
 end
 
--- Every packet to a logged-in player carries the next sequence number.
-local function next_ud(s)
+-- ---- the output path ----
+
+-- The next sequence number of a logged-in player; nil before login.
+local function stamp(s)
 	if s.ctx.uid then
 		s.seq = s.seq + 1
 		return s.seq
 	end
 end
 
-local function write(s, packet)
-	if not s.closed then
-		driver.sendframe(s.fd, packet)
+local function flush(s)
+	while s.out[1] do
+		local batch = s.out
+		s.out = {}
+		local keep, uid = {}, s.ctx.uid
+		for _, e in ipairs(batch) do
+			if e.seq and not e.kept then
+				keep[#keep + 1] = { s.ctx.inc, e.seq, e.session, e.packet }
+			end
+		end
+		if uid and keep[1] then
+			local ok, err = pcall(window.append, uid, keep)
+			if not ok then
+				log(s, "replay window not written (%d packets): %s", #keep, err)
+			end
+		end
+		for _, e in ipairs(batch) do
+			if e.close then
+				if s.fd and not s.closing then
+					s.closing = true
+					skynet.send(s.gate, "lua", "kick", s.fd)
+				end
+			elseif s.fd and not s.closing then
+				driver.sendframe(s.fd, e.packet)
+			end
+		end
+	end
+	s.flushing = false
+end
+
+-- Queue one packet (or a close) for the session, in order.
+local function out(s, e)
+	local q = s.out
+	q[#q + 1] = e
+	if not s.flushing then
+		s.flushing = true
+		flush(s)
 	end
 end
 
+-- An answer is kept for a resend of its request (dedupe), as long as the window keeps it.
+local function remember(s, session, packet)
+	s.answered[session] = packet
+	local fifo = s.answered_fifo
+	fifo[#fifo + 1] = session
+	if #fifo > window.SIZE then
+		s.answered[table.remove(fifo, 1)] = nil
+	end
+end
+
+local function send_response(s, session, packet_of)
+	local ud = stamp(s)
+	local ok, packet = pcall(packet_of, ud)
+	if not ok then
+		log(s, "cannot encode a response: %s", packet)
+		packet = codec:error(session, errors.INTERNAL, ud)
+	end
+	if ud then
+		remember(s, session, packet)
+	end
+	out(s, { seq = ud, session = session, packet = packet })
+end
+
 local function send_push(s, name, body)
-	local ok, packet = pcall(codec.push, codec, name, body, next_ud(s))
+	local ud = s.ctx.uid and s.seq + 1
+	local ok, packet = pcall(codec.push, codec, name, body, ud)
 	if not ok then
 		log(s, "cannot encode push %s: %s", name, packet)
 		return
 	end
-	write(s, packet)
+	stamp(s)
+	out(s, { seq = ud, packet = packet })
 end
 
 local function close(s, why)
-	if s.closing then
-		return
-	end
-	s.closing = true
 	if why then
 		log(s, "closing: %s", why)
 	end
-	skynet.send(s.gate, "lua", "kick", s.fd)
+	out(s, { close = true })
 end
 
 local function kick(s, reason, message)
@@ -67,14 +136,56 @@ local function kick(s, reason, message)
 	close(s)
 end
 
+-- Forget the player's session here (logged out, logged in elsewhere, handed over).
+local function drop(s)
+	local uid = s.ctx.uid
+	if uid and by_uid[uid] == s then
+		by_uid[uid] = nil
+	end
+	s.dropped = true
+end
+
+-- Delivery ids (chat and other by-uid pushes) already stamped, so that none is sent twice
+-- when the player moves between workers or gates.
+local function delivered(s, did)
+	if not did then
+		return false
+	end
+	if s.dids[did] then
+		return true
+	end
+	s.dids[did] = true
+	local ring = s.did_ring
+	ring[#ring + 1] = did
+	if #ring > DELIVERED then
+		s.dids[table.remove(ring, 1)] = nil
+	end
+	return false
+end
+
+-- The connection is gone but the login lives on: keep stamping and keeping pushes until the
+-- player reconnects, logs in elsewhere or is logged out (and at most reconnect_window).
+local function go_offline(s)
+	local ctx = s.ctx
+	s.offline = true
+	pcall(node.send, "login", ctx.uid, "disconnect", ctx.uid, ctx.inc, ctx.conn)
+	skynet.timeout(KEEP, function()
+		if s.offline and by_uid[ctx.uid] == s then
+			drop(s)
+		end
+	end)
+end
+
+-- ---- binding a player to the session ----
+
 local function apply(s, update)
 	local ctx = s.ctx
 	if update.uid == false and ctx.uid and by_uid[ctx.uid] == s then
 		by_uid[ctx.uid] = nil
 	end
 	for k, v in pairs(update) do
-		if k == "kick" then
-			s.kick_after = v
+		if k == "kick" or k == "seq" or k == "replay" or k == "delivered" then
+			-- session controls, not context
 		elseif v == false then
 			ctx[k] = nil
 		else
@@ -85,11 +196,69 @@ local function apply(s, update)
 		local old = by_uid[update.uid]
 		if old and old ~= s then
 			old.superseded = true
+			drop(old)
 		end
 		by_uid[update.uid] = s
-		s.seq = update.seq or s.seq
+		if expect[update.uid] == s then
+			expect[update.uid] = nil
+		end
+		s.seq = update.seq or 0
+		for _, did in ipairs(update.delivered or {}) do
+			delivered(s, did)
+		end
+	end
+	if update.kick then
+		s.kick_after = update.kick
 	end
 end
+
+-- Pushes that reached this connection while its login or reconnect was in flight.
+local function flush_early(s)
+	local early = s.early
+	s.early = {}
+	for _, p in ipairs(early) do
+		if p.update then
+			apply(s, p.update)
+		elseif not delivered(s, p.did) then
+			send_push(s, p.name, p.body)
+		end
+	end
+end
+
+-- A reconnect: replay what the client missed (from the window), then the answer, then what
+-- came meanwhile. `resumed` is false when the window no longer holds the gap.
+local function resume(s, session, body, update)
+	local last_seq, seq = update.replay, update.seq
+	local ok, kept = pcall(window.load, s.ctx.uid, s.ctx.inc)
+	if not ok then
+		log(s, "replay window not read: %s", kept)
+		kept = {}
+	end
+	for _, e in ipairs(kept) do
+		if e.session ~= 0 then
+			remember(s, e.session, e.packet)
+		end
+	end
+	local first = kept[1] and kept[1].seq or seq + 1
+	local resumed = ok and last_seq <= seq and (last_seq >= seq or first <= last_seq + 1)
+	body.resumed, body.seq = resumed, seq
+	if resumed then
+		for _, e in ipairs(kept) do
+			if e.seq > last_seq then
+				out(s, { seq = e.seq, session = e.session, packet = e.packet, kept = true })
+			end
+		end
+		send_response(s, session, function(ud)
+			return codec:response("reconnect", session, body, ud)
+		end)
+	else
+		-- the client reloads; the sequence goes on from seq
+		out(s, { packet = codec:response("reconnect", session, body, nil) })
+	end
+	log(s, "resumed=%s last_seq=%d seq=%d (%d kept)", tostring(resumed), last_seq, seq, #kept)
+end
+
+-- ---- requests ----
 
 -- A role call; transport failures become UNAVAILABLE (or GAME_DOWN for the player's room).
 local function call_role(s, route, name, args)
@@ -139,34 +308,46 @@ local function handle(s, name, session, args)
 		body, update = call_role(s, route, name, args)
 		s.in_role = nil
 	end
+	if s.dropped then
+		return -- handed over or superseded meanwhile: the answer belongs to the new session
+	end
 	-- a logout's answer still carries the player's sequence: the session ends after it
 	local ending = update and update.uid == false
 	if update and not ending then
 		apply(s, update)
 		if s.closed and update.uid then
 			-- logged in while the connection went away: that session is offline at once
-			node.send("login", update.uid, "disconnect", update.uid, update.inc, s.ctx.conn)
+			go_offline(s)
 		end
 	end
 	if session then
-		local ok, packet = pcall(codec.response, codec, name, session, body, next_ud(s))
-		if not ok then
-			log(s, "cannot encode %s response: %s", name, packet)
-			packet = codec:error(session, errors.INTERNAL, s.ctx.uid and s.seq or nil)
+		if update and update.replay then
+			resume(s, session, body, update)
+		else
+			send_response(s, session, function(ud)
+				return codec:response(name, session, body, ud)
+			end)
 		end
-		write(s, packet)
+		s.inflight[session] = nil
+	end
+	if update and update.uid then
+		flush_early(s)
 	end
 	if ending then
 		apply(s, update)
+		drop(s)
 	end
 	if s.kick_after then
-		kick(s, s.kick_after, "logged out")
+		local reason = s.kick_after
+		s.kick_after = nil
+		kick(s, reason, "logged out")
 	end
 end
 
--- Drain one session's requests in order.
+-- Drain one session's requests in order. Requests not yet started when the connection
+-- closes are dropped: unanswered, the client sends them again after reconnecting.
 local function drain(s)
-	while true do
+	while not (s.closed or s.dropped) do
 		local r = table.remove(s.queue, 1)
 		if not r then
 			break
@@ -175,10 +356,19 @@ local function drain(s)
 		if not ok then
 			log(s, "request %s failed: %s", tostring(r[1]), err)
 			if r[2] then
-				write(s, codec:error(r[2], errors.INTERNAL, next_ud(s)))
+				send_response(s, r[2], function(ud)
+					return codec:error(r[2], errors.INTERNAL, ud)
+				end)
+				s.inflight[r[2]] = nil
 			end
 		end
 	end
+	for _, r in ipairs(s.queue) do
+		if r[2] then
+			s.inflight[r[2]] = nil
+		end
+	end
+	s.queue = {}
 	s.running = false
 end
 
@@ -192,12 +382,24 @@ local function on_packet(s, msg, sz)
 	if name == nil then
 		-- an unknown request type: say so, keep the connection
 		if unknown_session then
-			write(s, codec:error(unknown_session, errors.UNKNOWN_MESSAGE, next_ud(s)))
+			send_response(s, unknown_session, function(ud)
+				return codec:error(unknown_session, errors.UNKNOWN_MESSAGE, ud)
+			end)
 		end
 		return
 	end
-	if s.closing or s.superseded then
+	if s.closing or s.superseded or s.dropped then
 		return
+	end
+	if session and s.ctx.uid then
+		-- a resend (after a reconnect): the kept answer again, or nothing while it runs
+		local kept = s.answered[session]
+		if kept then
+			out(s, { packet = kept })
+			return
+		elseif s.inflight[session] then
+			return
+		end
 	end
 	if name == "heartbeat" then
 		-- answered at once, even behind a slow request
@@ -206,9 +408,17 @@ local function on_packet(s, msg, sz)
 	end
 	if #s.queue >= MAX_PENDING then
 		if session then
-			write(s, codec:error(session, errors.BUSY, next_ud(s)))
+			send_response(s, session, function(ud)
+				return codec:error(session, errors.BUSY, ud)
+			end)
 		end
 		return
+	end
+	if name == "reconnect" and math.tointeger(args.uid) and not s.ctx.uid then
+		expect[math.tointeger(args.uid)] = s
+	end
+	if session then
+		s.inflight[session] = true
 	end
 	s.queue[#s.queue + 1] = { name, session, args }
 	if not s.running then
@@ -232,6 +442,8 @@ skynet.register_protocol {
 	end,
 }
 
+-- ---- connections ----
+
 function CMD.open(fd, addr, gate)
 	conn_seq = conn_seq + 1
 	local ip = addr and addr:match "^(.*):%d+$" or addr
@@ -239,8 +451,15 @@ function CMD.open(fd, addr, gate)
 		fd = fd,
 		gate = gate,
 		queue = {},
+		out = {},
 		seq = 0,
 		last = skynet.now(),
+		answered = {},
+		answered_fifo = {},
+		inflight = {},
+		early = {},
+		dids = {},
+		did_ring = {},
 		ctx = {
 			gate = NODE,
 			watchdog = SELF,
@@ -258,13 +477,16 @@ function CMD.close(fd)
 	end
 	sessions[fd] = nil
 	s.closed = true
+	s.fd = nil
+	for uid, e in pairs(expect) do
+		if e == s then
+			expect[uid] = nil
+		end
+	end
 	local ctx = s.ctx
 	if ctx.uid then
-		if by_uid[ctx.uid] == s then
-			by_uid[ctx.uid] = nil
-		end
-		if not s.superseded then
-			pcall(node.send, "login", ctx.uid, "disconnect", ctx.uid, ctx.inc, ctx.conn)
+		if by_uid[ctx.uid] == s and not (s.superseded or s.dropped or s.retiring) then
+			go_offline(s)
 		end
 	elseif s.in_role == "login" or s.in_role == "visitor_login" then
 		-- waiting in the login queue: give the place up
@@ -272,90 +494,170 @@ function CMD.close(fd)
 	end
 end
 
--- Is `t` ({fd, conn, uid, inc}) still the session at its fd?
+-- The session a push target ({fd, conn, uid, inc}) names: the player's session here (even
+-- offline), or a connection whose login or reconnect is in flight (the push waits in
+-- `early` until the answer). Returns s, true for the latter.
 local function current(t)
-	local s = sessions[t.fd]
-	if not s or s.closing then
-		return nil
-	end
-	local ctx = s.ctx
 	if t.uid then
-		if ctx.uid ~= t.uid or ctx.inc ~= t.inc then
-			return nil
+		local s = by_uid[t.uid]
+		if s and s.ctx.inc == t.inc and not s.dropped then
+			return s
 		end
-	elseif ctx.conn ~= t.conn then
+		local c = t.fd and sessions[t.fd]
+		if c and not c.ctx.uid and c.ctx.conn == t.conn then
+			return c, true
+		end
 		return nil
 	end
-	return s
+	local s = t.fd and sessions[t.fd]
+	if s and not s.closing and s.ctx.conn == t.conn then
+		return s
+	end
+end
+
+-- Pushes for a player retired here go to the session that took over.
+local function follow(t, name, body)
+	local m = moved[t.uid]
+	if not m then
+		return
+	end
+	if m.expiry < skynet.now() then
+		moved[t.uid] = nil
+	elseif m.inc == t.inc then
+		pcall(node.send_at, m.target.gate, m.target.watchdog, "push", m.target, name, body)
+	end
+end
+
+local function push_one(t, name, body)
+	local s, early = current(t)
+	if early then
+		s.early[#s.early + 1] = { name = name, body = body }
+	elseif s then
+		send_push(s, name, body)
+	elseif t.uid then
+		follow(t, name, body)
+	end
 end
 
 function CMD.push(t, name, body)
-	local s = current(t)
-	if s then
-		send_push(s, name, body)
-	end
+	push_one(t, name, body)
 end
 
 function CMD.push_many(list, name, body)
 	for _, t in ipairs(list) do
-		local s = current(t)
-		if s then
-			send_push(s, name, body)
-		end
+		push_one(t, name, body)
 	end
 end
 
-function CMD.deliver(uids, name, body)
+-- By uid (chat, HTTP push); `did` identifies the delivery so that no session stamps it twice.
+function CMD.deliver(uids, name, body, did)
 	for _, uid in ipairs(uids) do
-		local s = by_uid[math.tointeger(tonumber(uid)) or uid]
-		if s and not s.closing then
-			send_push(s, name, body)
+		uid = math.tointeger(tonumber(uid)) or uid
+		local s = by_uid[uid]
+		if s and not s.dropped then
+			if not delivered(s, did) then
+				send_push(s, name, body)
+			end
+		else
+			local c = expect[uid]
+			if c then
+				c.early[#c.early + 1] = { name = name, body = body, did = did }
+			end
 		end
 	end
 end
 
 -- Kick the player's session on this worker (duplicate login, maintenance, ...).
 function CMD.kick(t, reason, message)
-	local s = current(t)
-	if s then
-		s.superseded = reason == 1 or nil
-		log(s, "kicked: reason %d", reason)
-		kick(s, reason, message)
-		return true
+	local s, early = current(t)
+	if not s or early or s.dropped then
+		return false
 	end
-	return false
+	log(s, "kicked: reason %d", reason)
+	if reason == 1 then
+		s.superseded = true
+	end
+	kick(s, reason, message)
+	if reason == 1 then
+		drop(s)
+	end
+	return true
+end
+
+-- The player was logged out (no reconnect in time): forget the offline session.
+function CMD.ended(uid, inc)
+	local s = by_uid[uid]
+	if s and s.ctx.inc == inc then
+		drop(s)
+	end
+end
+
+-- The player reconnected elsewhere (another connection, worker or gate): stop, let the
+-- request being handled finish (its answer is kept in the window), and hand the sequence
+-- over. Returns { seq, delivered } or nil when this worker has no such session.
+function CMD.retire(uid, inc, target)
+	local s = by_uid[uid]
+	if not s or s.ctx.inc ~= inc or s.dropped then
+		return nil
+	end
+	s.retiring = true
+	if s.fd then
+		-- the old connection is still open (the client gave up on it): close it quietly
+		s.superseded = true
+		close(s)
+	end
+	local deadline = skynet.now() + 500
+	while (s.in_role or s.flushing) and skynet.now() < deadline do
+		skynet.sleep(1)
+	end
+	drop(s)
+	s.offline = false
+	moved[uid] = { inc = inc, target = target, expiry = skynet.now() + 1000 }
+	log(s, "handed over at seq %d", s.seq)
+	return { seq = s.seq, delivered = s.did_ring }
 end
 
 -- A role changes a session's context (a player stood up at the end of a round, ...).
 function CMD.update(t, fields)
-	local s = current(t)
-	if s then
+	local s, early = current(t)
+	if early then
+		s.early[#s.early + 1] = { update = fields }
+	elseif s then
 		apply(s, fields)
-		return true
 	end
-	return false
+	return s ~= nil
 end
 
 function CMD.count()
-	local n, players = 0, 0
+	local n, players, offline = 0, 0, 0
 	for _, s in pairs(sessions) do
 		n = n + 1
 		if s.ctx.uid then
 			players = players + 1
 		end
 	end
-	return n, players
+	for _, s in pairs(by_uid) do
+		if s.offline then
+			offline = offline + 1
+		end
+	end
+	return n, players, offline
 end
 
--- Close connections silent for idle_timeout (kick reason 4).
+-- Close connections silent for offline_timeout (kick reason 4); the player goes offline.
 local function sweep()
 	while true do
 		skynet.sleep(100)
 		local now = skynet.now()
 		for _, s in pairs(sessions) do
 			if not s.closing and now - s.last > IDLE then
-				log(s, "idle for %d s", (now - s.last) // 100)
+				log(s, "no packet for %d s", (now - s.last) // 100)
 				kick(s, 4, "idle")
+			end
+		end
+		for uid, m in pairs(moved) do
+			if m.expiry < now then
+				moved[uid] = nil
 			end
 		end
 	end
