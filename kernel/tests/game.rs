@@ -213,18 +213,15 @@ fn idle_connections_are_kicked() {
     node.assert_suites("test_idle", &std::process::id().to_string());
 }
 
-/// The load robot plays the real node: every round settles, balances add up, `ud` is
-/// continuous, and no request fails (the robot exits non-zero otherwise).
-#[test]
-fn robot_plays_the_allinone_node() {
-    let dir = temp_dir("robot");
-    let node = GameNode::start(&dir, "");
+/// Run `cirrus-bench robot` against the node with `args`; the JSON report (the robot exits
+/// non-zero on any error: a failed request, a gap or duplicate in `ud`, a wrong settlement).
+fn robot(node: &GameNode, tag: &str, args: &[&str]) -> serde_json::Value {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_cirrus-bench"))
         .args(["robot", "--addr"])
         .arg(format!("127.0.0.1:{}", node.tcp))
-        .args(["--bots", "4", "--duration", "10", "--scenario", "full", "--json"])
-        .args(["--room", "1", "--think", "100", "--prefix"])
-        .arg(format!("robot-{}-", std::process::id()))
+        .args(args)
+        .args(["--json", "--room", "1", "--think", "100", "--prefix"])
+        .arg(format!("{tag}-{}-", std::process::id()))
         .output()
         .expect("run cirrus-bench robot");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -235,15 +232,59 @@ fn robot_plays_the_allinone_node() {
         String::from_utf8_lossy(&out.stderr),
         node.log()
     );
-    let report: serde_json::Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("robot --json output: {e}\n{stdout}"));
-    let n = |k: &str| report[k].as_u64().unwrap_or_else(|| panic!("{k} in {report}"));
-    assert_eq!(n("logins"), 4, "{report}");
-    assert!(n("games") >= 2, "a 10 s run plays rounds: {report}");
-    assert_eq!(n("settlement_mismatches") + n("gold_mismatches"), 0);
-    assert_eq!(n("unfinished"), 0, "{report}");
-    assert!(report["chat"]["received"].as_u64() > Some(0), "the full scenario chats: {report}");
-    assert_eq!(n("errors"), 0, "{report}");
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("robot --json output: {e}\n{stdout}"))
+}
+
+/// The load robot plays the real node: every round settles, balances add up, `ud` is
+/// continuous; then bots drop their connections mid-game and resume with nothing lost.
+#[test]
+fn robot_plays_the_allinone_node() {
+    let dir = temp_dir("robot");
+    let node = GameNode::start(&dir, "");
+    let report = robot(
+        &node,
+        "robot",
+        &["--bots", "4", "--duration", "10", "--scenario", "full"],
+    );
+    let n = |r: &serde_json::Value, k: &str| r[k].as_u64().unwrap_or_else(|| panic!("{k} in {r}"));
+    assert_eq!(n(&report, "logins"), 4, "{report}");
+    assert!(
+        n(&report, "games") >= 2,
+        "a 10 s run plays rounds: {report}"
+    );
+    assert_eq!(
+        n(&report, "settlement_mismatches") + n(&report, "gold_mismatches"),
+        0
+    );
+    assert_eq!(n(&report, "unfinished"), 0, "{report}");
+    assert!(
+        report["chat"]["received"].as_u64() > Some(0),
+        "the full scenario chats: {report}"
+    );
+    assert_eq!(n(&report, "errors"), 0, "{report}");
+
+    let report = robot(
+        &node,
+        "drop",
+        &[
+            "--bots",
+            "4",
+            "--duration",
+            "10",
+            "--scenario",
+            "reconnect",
+            "--drop-every",
+            "1",
+        ],
+    );
+    assert!(
+        n(&report, "reconnects") >= 8,
+        "bots dropped and resumed: {report}"
+    );
+    assert!(n(&report, "games") >= 2, "{report}");
+    assert_eq!(report["ud"]["gaps"].as_u64(), Some(0), "{report}");
+    assert_eq!(report["ud"]["duplicates"].as_u64(), Some(0), "{report}");
+    assert_eq!(n(&report, "errors"), 0, "{report}");
     let log = node.stop();
     assert!(!log.contains("not settled"), "{log}");
 }

@@ -158,6 +158,21 @@ impl Host {
         self.sessions.len()
     }
 
+    /// The header of a packet (`type`, `session`, `ud`) without its body: what a client needs
+    /// of a response to a session it no longer waits on (a resent or replayed answer).
+    pub fn header(
+        &self,
+        packed: &[u8],
+    ) -> Result<(Option<i64>, Option<i64>, Option<i64>), RpcError> {
+        let bin = Bytes::from(unpack(packed)?);
+        let (h, _) = self.sp.decode_type(self.package, &bin)?;
+        Ok((
+            integer(h.get("type"), "type")?,
+            integer(h.get("session"), "session")?,
+            integer(h.get("ud"), "ud")?,
+        ))
+    }
+
     /// Unpack and decode one packet: a request for this host's schema, or the response to a
     /// session this host sent.
     pub fn dispatch(&mut self, packed: &[u8]) -> Result<Message, RpcError> {
