@@ -181,6 +181,68 @@ fn sessions_survive_reconnects() {
     node.assert_suites("test_reconnect", &std::process::id().to_string());
 }
 
+/// 20 concurrent logins of one player through the TCP and the WebSocket gate: exactly one
+/// session is left, every other connection was kicked (reason 1) or refused.
+#[test]
+fn concurrent_logins_leave_one_session() {
+    use cirrus::gameclient::{Client, Options, Transport};
+    let dir = temp_dir("dup");
+    let node = GameNode::start(&dir, "");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let device = format!("dup-{}", std::process::id());
+    rt.block_on(async {
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let (addr, transport) = if i % 2 == 0 {
+                (format!("127.0.0.1:{}", node.tcp), Transport::Tcp)
+            } else {
+                (format!("127.0.0.1:{}", node.ws), Transport::WebSocket)
+            };
+            let opts = Options {
+                transport,
+                ..Options::default()
+            };
+            let device = device.clone();
+            tasks.push(tokio::spawn(async move {
+                let (c, pushes) = Client::connect(&addr, &opts).await.expect("connect");
+                let r = c.visitor_login(&device).await;
+                (c, pushes, r.is_ok())
+            }));
+        }
+        let mut clients = Vec::new();
+        for t in tasks {
+            clients.push(t.await.unwrap());
+        }
+        assert!(clients.iter().any(|c| c.2), "some login succeeded");
+        // kicks travel: give them a moment, then count what is still open
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let mut live = Vec::new();
+        for (c, _, _) in &clients {
+            if !c.is_closed() {
+                live.push(c);
+            } else if let Some(k) = c.kicked() {
+                assert_eq!(k.reason, 1, "kicked as a duplicate login");
+            }
+        }
+        assert_eq!(live.len(), 1, "exactly one live session, log:\n{}", node.log());
+        let r = live[0]
+            .request("player_info", cirrus::sproto::Struct::new())
+            .await
+            .unwrap();
+        assert_eq!(r.code, 0, "the live session works");
+        // and the others' late packets are refused: none of them can act
+        for (c, _, _) in &clients {
+            if c.is_closed() {
+                assert!(c.request("player_info", cirrus::sproto::Struct::new()).await.is_err());
+            }
+        }
+    });
+}
+
 #[test]
 fn login_queue_admits_in_order() {
     let dir = temp_dir("queue");

@@ -32,6 +32,7 @@ local sessions = {} -- fd -> session (connected)
 local by_uid = {} -- uid -> the player's session on this worker (connected or offline)
 local expect = {} -- uid -> a connection whose reconnect for uid is in flight
 local moved = {} -- uid -> { inc, target, expiry }: retired here, pushes follow the player
+local fenced = {} -- uid -> { inc, expiry }: kicked before its login answer got here
 local conn_seq = 0
 
 local CMD = {}
@@ -332,6 +333,13 @@ local function handle(s, name, session, args)
 	end
 	if update and update.uid then
 		flush_early(s)
+		local f = fenced[update.uid]
+		if f and update.inc and update.inc <= f.inc then
+			log(s, "login %d superseded before it was answered", update.inc)
+			s.superseded = true
+			kick(s, 1, "logged in elsewhere")
+			drop(s)
+		end
 	end
 	if ending then
 		apply(s, update)
@@ -571,6 +579,13 @@ end
 function CMD.kick(t, reason, message)
 	local s, early = current(t)
 	if not s or early or s.dropped then
+		if reason == 1 and t.uid and t.inc then
+			-- a newer login won before this one's answer came back: refuse it on arrival
+			local f = fenced[t.uid]
+			if not f or f.inc < t.inc then
+				fenced[t.uid] = { inc = t.inc, expiry = skynet.now() + 3000 }
+			end
+		end
 		return false
 	end
 	log(s, "kicked: reason %d", reason)
@@ -658,6 +673,11 @@ local function sweep()
 		for uid, m in pairs(moved) do
 			if m.expiry < now then
 				moved[uid] = nil
+			end
+		end
+		for uid, f in pairs(fenced) do
+			if f.expiry < now then
+				fenced[uid] = nil
 			end
 		end
 	end
