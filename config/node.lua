@@ -36,6 +36,9 @@ maxclient = 20000
 watchdog_workers = 2           -- sessions spread over this many services
 idle_timeout = 15              -- no packet for this long: the connection is closed, the player offline
 replay_window = 128            -- packets kept per player for the replay on reconnect
+push_http_port = 8090          -- POST /push {uids, proto, body} (docs/PROTOCOL.md)
+push_http_host = "127.0.0.1"
+push_secret = "dev-push-secret" -- the x-push-secret header: change it outside a dev box
 
 -- Login (service/auth, service/login; docs/PROTOCOL.md)
 max_online = 20000             -- past this, logins wait in the queue

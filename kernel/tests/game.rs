@@ -16,6 +16,8 @@ pub struct GameNode {
     pub tcp: u16,
     pub ws: u16,
     pub console: u16,
+    /// The HTTP push port, when the node serves one.
+    pub push: u16,
     pub dir: PathBuf,
 }
 
@@ -37,7 +39,7 @@ impl GameNode {
             format!(
                 "include \"{root}/config/node.lua\"\n\
                  sql_url = \"sqlite://{dir}/game.db\"\n\
-                 gate_port = 0\nws_port = 0\nconsole_port = {console}\n\
+                 gate_port = 0\nws_port = 0\nconsole_port = {console}\npush_http_port = 0\n\
                  gate_address = \"127.0.0.1\"\n\
                  rooms_file = \"{root}/tests/game/rooms_fast.lua\"\n\
                  locator_standby = \"\"\n\
@@ -79,11 +81,21 @@ impl GameNode {
             tcp: 0,
             ws: 0,
             console,
+            push: 0,
             dir: dir.to_path_buf(),
         };
         let line = node
             .wait_log("GAME NODE READY", Duration::from_secs(30))
             .unwrap_or_else(|| panic!("game node {} not ready:\n{}", conf.display(), node.log()));
+        if let Some(l) = node.log().lines().find(|l| l.contains("HTTP push on ")) {
+            let addr = l.rsplit("HTTP push on ").next().unwrap_or("");
+            let port = addr
+                .trim_end_matches("/push")
+                .rsplit(':')
+                .next()
+                .unwrap_or("0");
+            node.push = port.parse().unwrap_or(0);
+        }
         for kv in line.split_whitespace().filter(|w| w.contains('=')) {
             let (k, v) = kv.split_once('=').unwrap();
             match k {
@@ -118,6 +130,7 @@ impl GameNode {
                 ("CIRRUS_GAME_PORT", self.tcp.to_string()),
                 ("CIRRUS_GAME_WS_PORT", self.ws.to_string()),
                 ("CIRRUS_GAME_CONSOLE", self.console.to_string()),
+                ("CIRRUS_GAME_PUSH_PORT", self.push.to_string()),
                 ("CIRRUS_GAME_RUN", run.to_string()),
                 ("CIRRUS_GAME_DIR", self.dir.display().to_string()),
             ],
@@ -178,7 +191,7 @@ fn allinone_login_chat_and_bad_input() {
 fn sessions_survive_reconnects() {
     let dir = temp_dir("reconnect");
     let node = GameNode::start(&dir, "replay_window = 16");
-    node.assert_suites("test_reconnect", &std::process::id().to_string());
+    node.assert_suites("test_reconnect,test_push", &std::process::id().to_string());
 }
 
 /// 20 concurrent logins of one player through the TCP and the WebSocket gate: exactly one
@@ -228,7 +241,12 @@ fn concurrent_logins_leave_one_session() {
                 assert_eq!(k.reason, 1, "kicked as a duplicate login");
             }
         }
-        assert_eq!(live.len(), 1, "exactly one live session, log:\n{}", node.log());
+        assert_eq!(
+            live.len(),
+            1,
+            "exactly one live session, log:\n{}",
+            node.log()
+        );
         let r = live[0]
             .request("player_info", cirrus::sproto::Struct::new())
             .await
@@ -237,7 +255,10 @@ fn concurrent_logins_leave_one_session() {
         // and the others' late packets are refused: none of them can act
         for (c, _, _) in &clients {
             if c.is_closed() {
-                assert!(c.request("player_info", cirrus::sproto::Struct::new()).await.is_err());
+                assert!(c
+                    .request("player_info", cirrus::sproto::Struct::new())
+                    .await
+                    .is_err());
             }
         }
     });
@@ -456,7 +477,7 @@ fn cluster_of_role_nodes_plays_and_starts_a_standby_node() {
         ),
         (
             "gate",
-            "gate_port = 0\nws_port = 0\ngate_address = \"127.0.0.1\"",
+            "gate_port = 0\nws_port = 0\npush_http_port = 0\ngate_address = \"127.0.0.1\"",
             vec![],
         ),
     ] {

@@ -70,8 +70,10 @@ function W.cmd.count()
 	return conns, players
 end
 
+local push_port
+
 function W.cmd.ports()
-	local out = {}
+	local out = { push = push_port }
 	for _, g in pairs(gates) do
 		out[g.protocol] = g.port
 	end
@@ -126,4 +128,5 @@ role.start(W, function()
 	if ws then
 		open_gate("ws", ws)
 	end
+	push_port = require("http_push")()
 end)

@@ -185,6 +185,12 @@ end
 function Client:close()
 	if not self.closed then
 		socket.close(self.fd)
+		-- our side is closed: nothing more will be read, whatever the reader still waits on
+		self.closed = true
+		for s, token in pairs(self.waiting) do
+			self.waiting[s] = nil
+			skynet.wakeup(token)
+		end
 	end
 end
 

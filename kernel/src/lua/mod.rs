@@ -4,6 +4,7 @@
 pub mod core;
 pub mod ctx;
 pub mod io;
+pub mod json;
 pub mod loader;
 pub mod msgbuf;
 pub mod seri;
@@ -30,6 +31,7 @@ pub fn native_modules() -> &'static [(&'static str, Opener)] {
         ("skynet.db.sql.core", crate::store::sql::open),
         ("cirrus.crypt.core", crate::crypt::open),
         ("cirrus.process", crate::process::open),
+        ("cirrus.json", json::open),
     ]
 }
 
