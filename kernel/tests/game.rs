@@ -124,9 +124,15 @@ impl GameNode {
 
     /// Run Lua client suites against this node; fails with both logs unless all passed.
     pub fn assert_suites(&self, tests: &str, run: &str) {
+        self.assert_suites_with(tests, run, "")
+    }
+
+    /// The same with `extra` ("key=value,...") for the suite (`game_extra`).
+    pub fn assert_suites_with(&self, tests: &str, run: &str, extra: &str) {
         let out = common::run_lua_client(
             tests,
             &[
+                ("CIRRUS_GAME_EXTRA", extra.to_string()),
                 ("CIRRUS_GAME_PORT", self.tcp.to_string()),
                 ("CIRRUS_GAME_WS_PORT", self.ws.to_string()),
                 ("CIRRUS_GAME_CONSOLE", self.console.to_string()),
@@ -148,6 +154,22 @@ impl GameNode {
             out.text,
             self.log()
         );
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Wait up to `limit` for the node to exit on its own; its exit status.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return Some(st);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
     }
 
     pub fn stop(mut self) -> String {
@@ -427,13 +449,12 @@ fn kill_group(pid: i32) {
     }
 }
 
-#[test]
-fn cluster_of_role_nodes_plays_and_starts_a_standby_node() {
-    let dir = temp_dir("cluster");
-    let db = MysqlDb::create("cluster");
+/// The role nodes of a local cluster on Redis (keys under a per-test prefix) and a MariaDB
+/// database: locator, login, hall, chat, game1, then one gate node per name in `gates`.
+fn cluster_nodes(dir: &Path, db: &MysqlDb, gates: &[&str]) -> Vec<GameNode> {
     let root = common::root();
     let bin = env!("CARGO_BIN_EXE_cirrus");
-    let prefix = format!("cirrus_test:{}:", std::process::id());
+    let prefix = format!("cirrus_test:{}:{}:", std::process::id(), dir.display());
     let envs = vec![
         ("CIRRUS_REDIS", "127.0.0.1:6379".to_string()),
         ("CIRRUS_SQL", db.url.clone()),
@@ -444,9 +465,9 @@ fn cluster_of_role_nodes_plays_and_starts_a_standby_node() {
             format!("{bin} {}/game.lua", dir.display()),
         ),
     ];
-    let conf = |role: &str, extra: &str| -> (PathBuf, u16) {
+    let conf = |role: &str, file: &str, extra: &str| -> (PathBuf, u16) {
         let console = common::free_port();
-        let path = dir.join(format!("{role}.lua"));
+        let path = dir.join(format!("{file}.lua"));
         std::fs::write(
             &path,
             format!(
@@ -460,32 +481,64 @@ fn cluster_of_role_nodes_plays_and_starts_a_standby_node() {
         .unwrap();
         (path, console)
     };
-    let mut nodes = Vec::new();
-    for (role, extra, more) in [
-        ("locator", "", vec![]),
-        ("login", "", vec![]),
-        ("hall", "", vec![]),
-        ("chat", "", vec![]),
+    let mut specs: Vec<(&str, String, String, Vec<(&str, String)>)> = vec![
+        ("locator", "locator".into(), String::new(), vec![]),
+        ("login", "login".into(), String::new(), vec![]),
+        ("hall", "hall".into(), String::new(), vec![]),
+        ("chat", "chat".into(), String::new(), vec![]),
         (
             "game",
+            "game".into(),
             // the standby node starts from this file too: no fixed console port
-            "console_port = nil",
+            "console_port = nil".into(),
             vec![
                 ("CIRRUS_NODE", "game1".to_string()),
                 ("CIRRUS_SERVER_ID", "1".to_string()),
             ],
         ),
-        (
+    ];
+    for g in gates {
+        specs.push((
             "gate",
-            "gate_port = 0\nws_port = 0\npush_http_port = 0\ngate_address = \"127.0.0.1\"",
+            g.to_string(),
+            format!(
+                "nodename = \"{g}\"\ngate_port = 0\nws_port = 0\npush_http_port = 0\n\
+                 gate_address = \"127.0.0.1\"\ndrain_timeout = 20"
+            ),
             vec![],
-        ),
-    ] {
-        let (path, console) = conf(role, extra);
+        ));
+    }
+    let mut nodes = Vec::new();
+    for (role, file, extra, more) in specs {
+        let (path, console) = conf(role, &file, &extra);
         let mut all = envs.clone();
         all.extend(more);
-        nodes.push(GameNode::spawn(&path, &dir, console, &all));
+        nodes.push(GameNode::spawn(&path, dir, console, &all));
     }
+    nodes
+}
+
+/// Print every node's log and the standby nodes' logs (a failed cluster test).
+fn dump_cluster(dir: &Path, nodes: &[GameNode]) {
+    for n in nodes {
+        println!("--- node log ---\n{}", n.log());
+    }
+    let _ = std::fs::read_dir(dir.join("log")).map(|d| {
+        for f in d.flatten() {
+            println!(
+                "--- {} ---\n{}",
+                f.path().display(),
+                std::fs::read_to_string(f.path()).unwrap_or_default()
+            );
+        }
+    });
+}
+
+#[test]
+fn cluster_of_role_nodes_plays_and_starts_a_standby_node() {
+    let dir = temp_dir("cluster");
+    let db = MysqlDb::create("cluster");
+    let nodes = cluster_nodes(&dir, &db, &["gate1"]);
     let gate = nodes.last().unwrap();
     let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         gate.assert_suites("test_cluster", &std::process::id().to_string())
@@ -500,18 +553,7 @@ fn cluster_of_role_nodes_plays_and_starts_a_standby_node() {
         }
     }
     if out.is_err() {
-        for n in &nodes {
-            println!("--- node log ---\n{}", n.log());
-        }
-        let _ = std::fs::read_dir(dir.join("log")).map(|d| {
-            for f in d.flatten() {
-                println!(
-                    "--- {} ---\n{}",
-                    f.path().display(),
-                    std::fs::read_to_string(f.path()).unwrap_or_default()
-                );
-            }
-        });
+        dump_cluster(&dir, &nodes);
     }
     drop(nodes);
     drop(db);
@@ -522,4 +564,36 @@ fn cluster_of_role_nodes_plays_and_starts_a_standby_node() {
     );
     let standby = std::fs::read_to_string(dir.join("log/game2.log")).unwrap_or_default();
     assert!(standby.contains("stopping on request"), "{standby}");
+}
+
+/// Gates come and go under their players: gate1 is drained (its clients are redirected and
+/// resume on another gate, gate1 exits), then gate2 is killed with SIGKILL and its players
+/// resume on gate3 from the replay window in Redis; the round at their desk finishes.
+#[test]
+fn cluster_gates_drain_and_die_without_losing_sessions() {
+    let dir = temp_dir("gates");
+    let db = MysqlDb::create("gates");
+    let mut nodes = cluster_nodes(&dir, &db, &["gate1", "gate2", "gate3"]);
+    let (g1, g2, g3) = (&nodes[5], &nodes[6], &nodes[7]);
+    let extra = format!(
+        "gate2={},gate3={},gate1_console={},gate2_pid={}",
+        g2.tcp,
+        g3.tcp,
+        g1.console,
+        g2.pid()
+    );
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        g1.assert_suites_with("test_gates", &std::process::id().to_string(), &extra)
+    }));
+    let drained = nodes[5].wait_exit(Duration::from_secs(20));
+    if out.is_err() || drained.is_none() {
+        dump_cluster(&dir, &nodes);
+    }
+    let g1_log = nodes[5].log();
+    drop(nodes);
+    drop(db);
+    assert!(out.is_ok(), "gates suite failed");
+    let st = drained.expect("the drained gate exits");
+    assert!(st.success(), "gate1 exit status {st:?}\n{g1_log}");
+    assert!(g1_log.contains("drained, the node exits"), "{g1_log}");
 }

@@ -643,6 +643,37 @@ function CMD.update(t, fields)
 	return s ~= nil
 end
 
+-- Rolling restart: send every connection to another gate (`to` = {host, port, ws_port}).
+-- Players get `redirect` with their reconnect token and resume there (the old connection is
+-- closed by the retire); connections not logged in are told where to go and closed.
+function CMD.drain(to)
+	local n = 0
+	for _, s in pairs(sessions) do
+		if not s.closing then
+			local token = ""
+			if s.ctx.uid then
+				local ok, rec = pcall(require("game.online").get, s.ctx.uid)
+				token = ok and rec and rec.token or ""
+			end
+			send_push(s, "redirect", { host = to.host, port = to.port, ws_port = to.ws_port or 0, token = token })
+			if not s.ctx.uid then
+				close(s)
+			end
+			n = n + 1
+		end
+	end
+	return n
+end
+
+-- Past the drain timeout: whoever is still here is told the node goes down (kick 3).
+function CMD.kick_all(reason, message)
+	for _, s in pairs(sessions) do
+		if not s.closing then
+			kick(s, reason, message)
+		end
+	end
+end
+
 function CMD.count()
 	local n, players, offline = 0, 0, 0
 	for _, s in pairs(sessions) do

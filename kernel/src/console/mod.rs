@@ -169,6 +169,10 @@ async fn run(port: &Port, line: &str) -> anyhow::Result<String> {
                 ("ping ADDR", "round trip to a service"),
                 ("service", "list unique services"),
                 ("netstat", "sockets opened through skynet.socket"),
+                (
+                    "drain",
+                    "gate node: send every client to another gate, exit when empty",
+                ),
             ] {
                 let _ = writeln!(out, "{c:<10} {d}");
             }
@@ -265,6 +269,19 @@ async fn run(port: &Port, line: &str) -> anyhow::Result<String> {
                     pending
                 );
             }
+        }
+        "drain" => {
+            let wd = n
+                .resolve(".watchdog")
+                .ok_or_else(|| anyhow::anyhow!("no gate tier (.watchdog) on this node"))?;
+            let mut w = Writer::new();
+            w.string(b"drain");
+            let r = port
+                .call(wd, PTYPE_LUA, Bytes::from(w.finish()), CALL_TIMEOUT)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            let vals = seri::unpack_svalues(&r).map_err(|e| anyhow::anyhow!("bad reply: {e}"))?;
+            let _ = writeln!(out, "{}", vals.first().map(show).unwrap_or_default());
         }
         "service" => {
             let mgr = n

@@ -49,7 +49,7 @@ pub fn open(lua: &Lua) -> mlua::Result<Table> {
     t.set("null", null())?;
     t.set(
         "decode",
-        lua.create_function(|lua, text: mlua::String| {
+        lua.create_function(|lua, text: mlua::LuaString| {
             let parsed: Result<serde_json::Value, _> = serde_json::from_slice(&text.as_bytes());
             match parsed {
                 Ok(v) => match to_lua(lua, &v, 0) {

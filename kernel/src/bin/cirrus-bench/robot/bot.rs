@@ -48,6 +48,8 @@ pub struct Bot {
     pub uid: i64,
     /// The reconnect token of the current login.
     pub token: String,
+    /// The gate a `redirect` named (a draining gate sends its players on).
+    pub addr: Option<String>,
     hb: Option<Heartbeat>,
 }
 
@@ -70,6 +72,7 @@ impl Bot {
             gold: None,
             uid: 0,
             token: String::new(),
+            addr: None,
             hb: None,
         }
     }
@@ -244,7 +247,11 @@ impl Bot {
             .stats
             .connection(&client.stats(), client.last_bad_packet());
         let t = Instant::now();
-        let (c, mut p) = Client::connect(self.ctx.args.addr(), &opts).await?;
+        let addr = self
+            .addr
+            .clone()
+            .unwrap_or_else(|| self.ctx.args.addr().to_string());
+        let (c, mut p) = Client::connect(&addr, &opts).await?;
         *client = c;
         let r = client.reconnect(self.uid, &self.token, last).await;
         let r = match r {

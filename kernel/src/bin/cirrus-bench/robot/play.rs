@@ -172,6 +172,17 @@ impl Bot {
                     next_drop = self.next_drop(drops);
                 }
                 p = pushes.recv() => match p {
+                    Some(p) if p.name == "redirect" => {
+                        // the gate drains: resume on the one it names
+                        let host = p.body.get("host").and_then(Value::as_str).unwrap_or("127.0.0.1");
+                        let port = if self.ctx.args.ws { p.int("ws_port") } else { p.int("port") };
+                        self.addr = Some(format!("{host}:{}", port.unwrap_or(0)));
+                        let backlog = self.reconnect(client, pushes).await?;
+                        for p in &backlog {
+                            self.desk_push(client, &mut desk, p, true).await?;
+                        }
+                        self.catch_up(client, &mut desk).await?;
+                    }
                     Some(p) => self.desk_push(client, &mut desk, &p, false).await?,
                     None => return Err(Self::lost(client)),
                 },
