@@ -9,6 +9,7 @@
 -- new login's clear) is never replayed to the new one.
 --
 --   window.append(uid, { {inc, seq, session, packet}, ... })   one pipeline per batch
+--   window.append_many({ { uid = , entries = ... }, ... })     several players, one pipeline
 --   window.load(uid, inc)     -> list of { seq, session, packet }, oldest first
 --   window.last(uid, inc)     -> seq of the newest kept packet of that login, or 0
 --   window.clear(uid)
@@ -28,17 +29,36 @@ local function key(S, uid)
 	return S.prefix .. "cache_info:" .. uid
 end
 
-function window.append(uid, entries)
-	if #entries == 0 then
-		return
-	end
-	local S = online.store()
+local function ops(S, uid, entries, out)
 	local k = key(S, uid)
 	local push = { "rpush", k, n = #entries + 2 }
 	for i, e in ipairs(entries) do
 		push[i + 2] = string.pack(HEADER, e[1], e[2], e[3] or 0) .. e[4]
 	end
-	S.db:pipeline({ push, { "ltrim", k, -SIZE, -1 } })
+	out[#out + 1] = push
+	out[#out + 1] = { "ltrim", k, -SIZE, -1 }
+end
+
+function window.append(uid, entries)
+	if #entries == 0 then
+		return
+	end
+	local S = online.store()
+	local out = {}
+	ops(S, uid, entries, out)
+	S.db:pipeline(out)
+end
+
+-- Several players at once, one pipeline: { { uid = , entries = { ... } }, ... }
+function window.append_many(list)
+	local S = online.store()
+	local out = {}
+	for _, w in ipairs(list) do
+		ops(S, w.uid, w.entries, out)
+	end
+	if out[1] then
+		S.db:pipeline(out)
+	end
 end
 
 local function decode(raw)

@@ -51,43 +51,72 @@ local function stamp(s)
 	end
 end
 
-local function flush(s)
-	while s.out[1] do
-		local batch = s.out
-		s.out = {}
-		local keep, uid = {}, s.ctx.uid
-		for _, e in ipairs(batch) do
-			if e.seq and not e.kept then
-				keep[#keep + 1] = { s.ctx.inc, e.seq, e.session, e.packet }
-			end
-		end
-		if uid and keep[1] then
-			local ok, err = pcall(window.append, uid, keep)
-			if not ok then
-				log(s, "replay window not written (%d packets): %s", #keep, err)
-			end
-		end
-		for _, e in ipairs(batch) do
-			if e.close then
-				if s.fd and not s.closing then
-					s.closing = true
-					skynet.send(s.gate, "lua", "kick", s.fd)
+-- Packets queued by one message (a push to a desk of five, a chat to a hall) are written
+-- together after it: one store pipeline for every window append, then the sockets.
+local dirty = {} -- sessions with queued packets, in order
+local flush_scheduled = false
+
+local function flush_all()
+	while dirty[1] do
+		local list = dirty
+		dirty = {}
+		local keep = {}
+		for i, s in ipairs(list) do
+			local batch = s.out
+			s.out = {}
+			-- packets queued while this batch is written go in the next one
+			s.queued = false
+			s.writing = (s.writing or 0) + 1
+			list[i] = { s, batch }
+			local uid = s.ctx.uid
+			if uid then
+				local entries
+				for _, e in ipairs(batch) do
+					if e.seq and not e.kept then
+						entries = entries or {}
+						entries[#entries + 1] = { s.ctx.inc, e.seq, e.session, e.packet }
+					end
 				end
-			elseif s.fd and not s.closing then
-				driver.sendframe(s.fd, e.packet)
+				if entries then
+					keep[#keep + 1] = { uid = uid, entries = entries }
+				end
 			end
+		end
+		if keep[1] then
+			local ok, err = pcall(window.append_many, keep)
+			if not ok then
+				skynet.error(string.format("[watchdog] replay window not written (%d players): %s", #keep, err))
+			end
+		end
+		for _, sb in ipairs(list) do
+			local s = sb[1]
+			for _, e in ipairs(sb[2]) do
+				if e.close then
+					if s.fd and not s.closing then
+						s.closing = true
+						skynet.send(s.gate, "lua", "kick", s.fd)
+					end
+				elseif s.fd and not s.closing then
+					driver.sendframe(s.fd, e.packet)
+				end
+			end
+			s.writing = s.writing - 1
 		end
 	end
-	s.flushing = false
+	flush_scheduled = false
 end
 
 -- Queue one packet (or a close) for the session, in order.
 local function out(s, e)
 	local q = s.out
 	q[#q + 1] = e
-	if not s.flushing then
-		s.flushing = true
-		flush(s)
+	if not s.queued then
+		s.queued = true
+		dirty[#dirty + 1] = s
+	end
+	if not flush_scheduled then
+		flush_scheduled = true
+		skynet.fork(flush_all)
 	end
 end
 
@@ -114,9 +143,15 @@ local function send_response(s, session, packet_of)
 	out(s, { seq = ud, session = session, packet = packet })
 end
 
-local function send_push(s, name, body)
+-- `prep`: the body encoded once for many receivers (codec:prepare), or nil.
+local function send_push(s, name, body, prep)
 	local ud = s.ctx.uid and s.seq + 1
-	local ok, packet = pcall(codec.push, codec, name, body, ud)
+	local ok, packet
+	if prep then
+		ok, packet = true, codec:push_prepared(prep, ud)
+	else
+		ok, packet = pcall(codec.push, codec, name, body, ud)
+	end
 	if not ok then
 		log(s, "cannot encode push %s: %s", name, packet)
 		return
@@ -536,15 +571,24 @@ local function follow(t, name, body)
 	end
 end
 
-local function push_one(t, name, body)
+local function push_one(t, name, body, prep)
 	local s, early = current(t)
 	if early then
 		s.early[#s.early + 1] = { name = name, body = body }
 	elseif s then
-		send_push(s, name, body)
+		send_push(s, name, body, prep)
 	elseif t.uid then
 		follow(t, name, body)
 	end
+end
+
+-- The body encoded once when several sessions get it; nil (and logged) if it cannot be.
+local function prepare(name, body)
+	local ok, prep = pcall(codec.prepare, codec, name, body)
+	if ok then
+		return prep
+	end
+	skynet.error(string.format("[watchdog] cannot encode push %s: %s", name, prep))
 end
 
 function CMD.push(t, name, body)
@@ -552,19 +596,28 @@ function CMD.push(t, name, body)
 end
 
 function CMD.push_many(list, name, body)
+	local prep = #list > 1 and prepare(name, body)
+	if prep == nil then
+		return
+	end
 	for _, t in ipairs(list) do
-		push_one(t, name, body)
+		push_one(t, name, body, prep or nil)
 	end
 end
 
 -- By uid (chat, HTTP push); `did` identifies the delivery so that no session stamps it twice.
 function CMD.deliver(uids, name, body, did)
+	local prep
 	for _, uid in ipairs(uids) do
 		uid = math.tointeger(tonumber(uid)) or uid
 		local s = by_uid[uid]
 		if s and not s.dropped then
 			if not delivered(s, did) then
-				send_push(s, name, body)
+				prep = prep or prepare(name, body)
+				if not prep then
+					return
+				end
+				send_push(s, name, body, prep)
 			end
 		else
 			local c = expect[uid]
@@ -622,7 +675,7 @@ function CMD.retire(uid, inc, target)
 		close(s)
 	end
 	local deadline = skynet.now() + 500
-	while (s.in_role or s.flushing) and skynet.now() < deadline do
+	while (s.in_role or s.queued or (s.writing or 0) > 0) and skynet.now() < deadline do
 		skynet.sleep(1)
 	end
 	drop(s)
