@@ -14,12 +14,40 @@ local node = require "game.node"
 
 local push = {}
 
+-- The body is encoded here once (sproto, as the client gets it) and crosses to the gates as
+-- one string: no table to copy per gate worker and per receiver. Services of a node that has
+-- no client protocol loaded send the table.
+local codec
+
+local function prepared(name, body)
+	if codec == nil then
+		local ok, c = pcall(function()
+			return require("game.proto").codec()
+		end)
+		codec = ok and c or false
+	end
+	if codec then
+		local ok, prep = pcall(codec.prepare, codec, name, body)
+		if ok then
+			prep.prepared = true
+			return prep
+		end
+		require("skynet").error(string.format("push %s: cannot encode: %s", name, prep))
+		return nil
+	end
+	return body
+end
+
 local function target(ctx)
 	return { fd = ctx.fd, conn = ctx.conn, uid = ctx.uid, inc = ctx.inc }
 end
 
 function push.send(ctx, name, body)
 	if not (ctx and ctx.gate) then
+		return
+	end
+	body = prepared(name, body)
+	if not body then
 		return
 	end
 	local ok, err = pcall(node.send_at, ctx.gate, ctx.watchdog, "push", target(ctx), name, body)
@@ -30,6 +58,10 @@ function push.send(ctx, name, body)
 end
 
 function push.many(ctxs, name, body)
+	body = prepared(name, body)
+	if not body then
+		return
+	end
 	local groups, order = {}, {}
 	for _, ctx in ipairs(ctxs) do
 		if ctx.gate then
@@ -65,6 +97,10 @@ local deliveries = 0
 -- a session moving between gates stamp each delivery once.
 function push.deliver(uids, name, body)
 	if #uids == 0 then
+		return 0
+	end
+	body = prepared(name, body)
+	if not body then
 		return 0
 	end
 	deliveries = deliveries + 1

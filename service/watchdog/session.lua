@@ -143,8 +143,12 @@ local function send_response(s, session, packet_of)
 	out(s, { seq = ud, session = session, packet = packet })
 end
 
--- `prep`: the body encoded once for many receivers (codec:prepare), or nil.
+-- `prep`: the body encoded once for many receivers (codec:prepare), or nil. A body that
+-- came prepared (lualib/game/push.lua) is its own prep.
 local function send_push(s, name, body, prep)
+	if body.prepared then
+		prep = body
+	end
 	local ud = s.ctx.uid and s.seq + 1
 	local ok, packet
 	if prep then
@@ -596,7 +600,7 @@ function CMD.push(t, name, body)
 end
 
 function CMD.push_many(list, name, body)
-	local prep = #list > 1 and prepare(name, body)
+	local prep = body.prepared and body or (#list > 1 and prepare(name, body))
 	if prep == nil then
 		return
 	end
@@ -613,7 +617,7 @@ function CMD.deliver(uids, name, body, did)
 		local s = by_uid[uid]
 		if s and not s.dropped then
 			if not delivered(s, did) then
-				prep = prep or prepare(name, body)
+				prep = prep or (body.prepared and body) or prepare(name, body)
 				if not prep then
 					return
 				end
