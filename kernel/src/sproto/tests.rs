@@ -967,7 +967,12 @@ fn game_schemas_parse_and_share_identical_types() {
             let t = &c2s.types()[r];
             let f = t.fields.iter().find(|f| f.tag == 0);
             assert_eq!(f.map(|f| f.name), Some("code"), "{} response", p.name);
-            assert_eq!(f.unwrap().ty, FieldType::Integer, "{} response code", p.name);
+            assert_eq!(
+                f.unwrap().ty,
+                FieldType::Integer,
+                "{} response code",
+                p.name
+            );
         }
     }
     for name in [
