@@ -206,6 +206,100 @@ fn idle_connections_are_kicked() {
     node.assert_suites("test_idle", &std::process::id().to_string());
 }
 
+/// One console command: (`<CMD OK>` seen, the text before it).
+fn console(port: u16, line: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("console connect");
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(format!("{line}\n").as_bytes()).unwrap();
+    let mut r = BufReader::new(s);
+    let mut text = String::new();
+    let mut first = true;
+    loop {
+        let mut l = String::new();
+        if r.read_line(&mut l).unwrap_or(0) == 0 {
+            panic!("console closed during {line}: {text}");
+        }
+        if first && l.starts_with("Welcome") {
+            first = false;
+            continue;
+        }
+        first = false;
+        match l.trim_end() {
+            "<CMD OK>" => return (true, text),
+            "<CMD Error>" => return (false, text),
+            _ => text.push_str(&l),
+        }
+    }
+}
+
+#[test]
+fn console_reload_swaps_the_code_of_new_services_only_when_it_compiles() {
+    let dir = temp_dir("reload");
+    let probe = dir.join("probe.lua");
+    let version = |v: &str| {
+        format!(
+            "local skynet = require \"skynet\"\nlocal tag = ...\n\
+             skynet.start(function() skynet.error(\"probe {v} \" .. tag) end)\n"
+        )
+    };
+    std::fs::write(&probe, version("v1")).unwrap();
+    let node = GameNode::start(
+        &dir,
+        &format!("luaservice = \"{}/?.lua;\" .. luaservice", dir.display()),
+    );
+    let c = node.console;
+    let started = |tag: &str, expect: &str| {
+        let (ok, text) = console(c, &format!("start probe {tag}"));
+        assert!(ok, "start probe {tag}: {text}");
+        let line = format!("probe {expect} {tag}");
+        assert!(
+            node.wait_log(&line, Duration::from_secs(5)).is_some(),
+            "no '{line}' in the log:\n{}",
+            node.log()
+        );
+    };
+    started("a", "v1");
+    // Edited on disk: services launched afterwards still run the cached code.
+    std::fs::write(&probe, version("v2")).unwrap();
+    started("b", "v1");
+    // A broken file: reload refuses, names the file and line, and nothing changes.
+    std::fs::write(
+        &probe,
+        "local skynet = require \"skynet\"\nskynet.start(function(\n",
+    )
+    .unwrap();
+    let (ok, text) = console(c, "reload probe");
+    assert!(!ok, "reload of a broken file succeeded: {text}");
+    assert!(
+        text.contains("probe.lua:") && text.contains("nothing changed"),
+        "{text}"
+    );
+    started("c", "v1");
+    // Fixed: reload reports the changed file; new services run v2.
+    std::fs::write(&probe, version("v2")).unwrap();
+    let (ok, text) = console(c, "reload probe");
+    assert!(ok, "reload: {text}");
+    assert!(
+        text.contains("changed") && text.contains("probe.lua"),
+        "{text}"
+    );
+    started("d", "v2");
+    // Unknown names are an error, not a silent no-op.
+    let (ok, text) = console(c, "reload no_such_service");
+    assert!(!ok && text.contains("no service no_such_service"), "{text}");
+}
+
+#[test]
+fn console_inject_and_hotfix_fix_live_desks() {
+    let dir = temp_dir("hotfix");
+    let node = GameNode::start(&dir, "");
+    node.assert_suites("test_hotfix", &std::process::id().to_string());
+    let log = node.stop();
+    assert!(log.contains("hotfix desk from"), "{log}");
+    assert!(log.contains("failed, old code kept"), "{log}");
+}
+
 #[test]
 fn bull_poker_rules() {
     common::assert_lua_suite("test_bull", 1);

@@ -30,6 +30,7 @@ pub fn native_modules() -> &'static [(&'static str, Opener)] {
         ("skynet.db.sql.core", crate::store::sql::open),
         ("cirrus.crypt.core", crate::crypt::open),
         ("cirrus.process", crate::process::open),
+        ("cirrus.code", loader::open_code),
     ]
 }
 
@@ -131,6 +132,8 @@ impl SnLua {
             loader::load_file(&lua, std::path::Path::new(pre))?.call::<()>(())?;
         }
         let main = loader::load_file(&lua, &path)?;
+        // Kept for `hotfix` of the main file, which runs the new chunk with the same arguments.
+        lua.set_named_registry_value("cirrus.args", args.to_vec())?;
         let argv = mlua::Variadic::from_iter(args.iter().map(|s| s.as_str()));
         self.state = Some(Loaded {
             lua,
