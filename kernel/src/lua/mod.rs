@@ -31,6 +31,7 @@ pub fn native_modules() -> &'static [(&'static str, Opener)] {
         ("cirrus.crypt.core", crate::crypt::open),
         ("cirrus.process", crate::process::open),
         ("cirrus.code", loader::open_code),
+        ("cirrus.metrics", crate::metrics::lua::open),
     ]
 }
 
