@@ -8,6 +8,7 @@
 mod conn;
 
 use crate::lua::seri::{self, STable, SValue};
+use crate::metrics::{self, Counter, Gauge};
 use crate::net::outbox::Limits;
 use crate::net::table::{table, Socket, SocketId};
 use crate::node::node;
@@ -18,7 +19,6 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
-use crate::metrics::{self, Counter, Gauge};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;

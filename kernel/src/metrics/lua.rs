@@ -125,12 +125,17 @@ pub fn open(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     t.set(
         "counter",
-        lua.create_function(|_, (name, help, l): (String, String, Option<Table>)| {
-            match register(&name, &help, Kind::Counter, &labels(l)?)? {
+        lua.create_function(
+            |_, (name, help, l): (String, String, Option<Table>)| match register(
+                &name,
+                &help,
+                Kind::Counter,
+                &labels(l)?,
+            )? {
                 Metric::Counter(c) => Ok(LuaCounter(c)),
                 _ => unreachable!("register returns the kind asked for"),
-            }
-        })?,
+            },
+        )?,
     )?;
     t.set(
         "gauge",
@@ -144,12 +149,17 @@ pub fn open(lua: &Lua) -> mlua::Result<Table> {
     )?;
     t.set(
         "histogram",
-        lua.create_function(|_, (name, help, l): (String, String, Option<Table>)| {
-            match register(&name, &help, Kind::Histogram, &labels(l)?)? {
+        lua.create_function(
+            |_, (name, help, l): (String, String, Option<Table>)| match register(
+                &name,
+                &help,
+                Kind::Histogram,
+                &labels(l)?,
+            )? {
                 Metric::Histogram(h) => Ok(LuaHistogram(h)),
                 _ => unreachable!("register returns the kind asked for"),
-            }
-        })?,
+            },
+        )?,
     )?;
     Ok(t)
 }

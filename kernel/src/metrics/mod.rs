@@ -44,9 +44,9 @@ impl Gauge {
         self.0.store(v.to_bits(), Relaxed);
     }
     pub fn add(&self, d: f64) {
-        let _ = self
-            .0
-            .fetch_update(Relaxed, Relaxed, |b| Some((f64::from_bits(b) + d).to_bits()));
+        let _ = self.0.fetch_update(Relaxed, Relaxed, |b| {
+            Some((f64::from_bits(b) + d).to_bits())
+        });
     }
     pub fn get(&self) -> f64 {
         f64::from_bits(self.0.load(Relaxed))
@@ -346,7 +346,11 @@ fn per_service(out: &mut String) {
 fn process(out: &mut String) {
     // statm: sizes in pages; the second field is the resident set.
     if let Ok(s) = std::fs::read_to_string("/proc/self/statm") {
-        if let Some(rss) = s.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()) {
+        if let Some(rss) = s
+            .split_whitespace()
+            .nth(1)
+            .and_then(|v| v.parse::<u64>().ok())
+        {
             // SAFETY: sysconf has no preconditions.
             let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as u64;
             let _ = writeln!(
@@ -415,15 +419,27 @@ mod tests {
 
     #[test]
     fn series_are_shared_typed_and_rendered() {
-        let a = counter("cirrus_test_total", "A test counter.", &[("b", "2"), ("a", "1")]);
-        let b = counter("cirrus_test_total", "A test counter.", &[("a", "1"), ("b", "2")]);
+        let a = counter(
+            "cirrus_test_total",
+            "A test counter.",
+            &[("b", "2"), ("a", "1")],
+        );
+        let b = counter(
+            "cirrus_test_total",
+            "A test counter.",
+            &[("a", "1"), ("b", "2")],
+        );
         a.add(3);
         b.inc();
         assert_eq!(a.get(), 4, "the same label set is the same series");
         assert!(register("cirrus_test_total", "", Kind::Gauge, &[]).is_err());
         assert!(register("bad-name", "", Kind::Gauge, &[]).is_err());
         assert!(register("cirrus_x", "", Kind::Gauge, &[("le", "1")]).is_err());
-        let h = histogram("cirrus_test_seconds", "A test histogram.", &[("op", "q\"x")]);
+        let h = histogram(
+            "cirrus_test_seconds",
+            "A test histogram.",
+            &[("op", "q\"x")],
+        );
         h.observe(Duration::from_micros(300));
         h.observe(Duration::from_secs(20));
         let g = gauge("cirrus_test_gauge", "A gauge.", &[]);
@@ -432,7 +448,9 @@ mod tests {
         let mut text = String::new();
         registered(&mut text);
         assert!(
-            text.contains("# TYPE cirrus_test_total counter\ncirrus_test_total{a=\"1\",b=\"2\"} 4\n"),
+            text.contains(
+                "# TYPE cirrus_test_total counter\ncirrus_test_total{a=\"1\",b=\"2\"} 4\n"
+            ),
             "{text}"
         );
         assert!(
