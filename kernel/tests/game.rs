@@ -300,6 +300,135 @@ fn console_inject_and_hotfix_fix_live_desks() {
     assert!(log.contains("failed, old code kept"), "{log}");
 }
 
+/// `GET path` on 127.0.0.1:port: (status line, body).
+fn http_get(port: u16, path: &str) -> (String, String) {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("metrics connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").expect("http response");
+    (
+        head.lines().next().unwrap_or("").to_string(),
+        body.to_string(),
+    )
+}
+
+/// The value of the first sample of `name` whose labels include every `k="v"` in `labels`.
+fn sample(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} ")))
+        .find(|l| labels.iter().all(|x| l.contains(x)))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+#[test]
+fn metrics_scrape_passes_promtool_and_counts_the_game() {
+    let dir = temp_dir("metrics");
+    let port = common::free_port();
+    let node = GameNode::start(&dir, &format!("metrics_port = {port}"));
+    assert!(
+        node.log()
+            .contains(&format!("metrics at http://127.0.0.1:{port}/metrics")),
+        "metrics listen on loopback by default:\n{}",
+        node.log()
+    );
+    node.assert_suites("test_play,test_chat", &std::process::id().to_string());
+    // login refreshes the online gauge once a second
+    std::thread::sleep(Duration::from_millis(1300));
+    let (status, text) = http_get(port, "/metrics");
+    assert!(status.contains(" 200 "), "{status}");
+    let file = dir.join("scrape.prom");
+    std::fs::write(&file, &text).unwrap();
+    let out = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::fs::File::open(&file).unwrap())
+        .output()
+        .expect(
+            "promtool not found: run tests/ensure_services.sh (installs the prometheus package)",
+        );
+    assert!(
+        out.status.success(),
+        "promtool check metrics failed:\n{}{}\n--- scrape ---\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let at_least = |name: &str, labels: &[&str], min: f64| {
+        let v = sample(&text, name, labels)
+            .unwrap_or_else(|| panic!("no {name} {labels:?} in the scrape:\n{text}"));
+        assert!(v >= min, "{name} {labels:?} = {v}, expected >= {min}");
+        v
+    };
+    // per service
+    at_least("cirrus_service_messages_total", &["name=\"room\""], 1.0);
+    at_least(
+        "cirrus_service_cpu_seconds_total",
+        &["name=\"login\""],
+        1e-9,
+    );
+    at_least(
+        "cirrus_service_lua_memory_bytes",
+        &["name=\"room\""],
+        10_000.0,
+    );
+    at_least("cirrus_service_mailbox_length", &["name=\"gate\""], 0.0);
+    // gate: the suites' players connected over TCP and exchanged frames
+    at_least(
+        "cirrus_gate_connections_accepted_total",
+        &["transport=\"tcp\""],
+        4.0,
+    );
+    let fin = at_least(
+        "cirrus_gate_frames_received_total",
+        &["transport=\"tcp\""],
+        10.0,
+    );
+    at_least("cirrus_gate_frames_sent_total", &["transport=\"tcp\""], fin);
+    at_least(
+        "cirrus_gate_received_bytes_total",
+        &["transport=\"tcp\""],
+        fin,
+    );
+    at_least("cirrus_gate_connections", &["transport=\"tcp\""], 0.0);
+    // stores: the online store is the in-process one, records are in SQLite
+    at_least(
+        "cirrus_store_operation_seconds_count",
+        &["backend=\"memory\"", "op=\"command\""],
+        10.0,
+    );
+    at_least(
+        "cirrus_store_operation_seconds_count",
+        &["backend=\"sqlite\"", "op=\"commit\""],
+        1.0,
+    );
+    at_least(
+        "cirrus_store_operation_seconds_bucket",
+        &["backend=\"sqlite\"", "op=\"query\"", "le=\"+Inf\""],
+        1.0,
+    );
+    // game
+    at_least(
+        "cirrus_game_games_finished_total",
+        &["result=\"settled\"", "room=\"1\"", "server=\"1\""],
+        1.0,
+    );
+    at_least("cirrus_game_chat_messages_total", &["scope=\"hall\""], 1.0);
+    at_least("cirrus_game_online_players", &[], 4.0);
+    at_least("cirrus_game_queued_logins", &[], 0.0);
+    at_least("cirrus_game_desks_playing", &["room=\"1\""], 0.0);
+    at_least("cirrus_game_room_players", &["room=\"1\""], 0.0);
+    // only /metrics is served
+    let (status, _) = http_get(port, "/other");
+    assert!(status.contains(" 404 "), "{status}");
+}
+
 #[test]
 fn bull_poker_rules() {
     common::assert_lua_suite("test_bull", 1);

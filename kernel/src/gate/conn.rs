@@ -32,6 +32,8 @@ type Opened = (Arc<Shared>, u16, Vec<JoinHandle<()>>);
 
 /// Bind the listener and start the accept loop (and the idle sweeper when configured).
 pub(super) fn open(handle: Handle, cfg: super::Config) -> Result<Opened, GateError> {
+    // The gate series exist (at 0) from the first listener on.
+    super::metrics(cfg.ws);
     let addr = tcp::resolve_host(&cfg.address, cfg.port)?;
     let listener = tcp::bind(addr, cfg.backlog)?;
     let local = listener
