@@ -212,6 +212,10 @@ end
 -- Raises (changing nothing) when the patch cannot be applied.
 function hotfix.apply(skynet, export, src, filename, realfile, modname)
 	local target = find_target(realfile, modname)
+	if target == "skynet" or target:find("^skynet%.") then
+		error(string.format("%s is a framework module, loaded without debug info (no local names to keep): " ..
+			"restart the service instead", target), 0)
+	end
 	local old_source = source_of(target)
 	local old_target = target ~= "main" and package.loaded[target] or nil
 	if target ~= "main" and type(old_target) ~= "table" then

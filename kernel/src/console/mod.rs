@@ -209,7 +209,7 @@ async fn run(port: &Port, line: &str) -> anyhow::Result<String> {
                     "replace a service's functions with FILE's, keeping its state",
                 ),
             ] {
-                let _ = writeln!(out, "{c:<10} {d}");
+                let _ = writeln!(out, "{c:<26} {d}");
             }
         }
         "list" => {
