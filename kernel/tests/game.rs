@@ -390,7 +390,11 @@ fn metrics_scrape_passes_promtool_and_counts_the_game() {
         &["transport=\"tcp\""],
         10.0,
     );
-    at_least("cirrus_gate_frames_sent_total", &["transport=\"tcp\""], fin);
+    at_least(
+        "cirrus_gate_frames_sent_total",
+        &["transport=\"tcp\""],
+        10.0,
+    );
     at_least(
         "cirrus_gate_received_bytes_total",
         &["transport=\"tcp\""],

@@ -301,7 +301,7 @@ function hotfix.apply(skynet, export, src, filename, realfile, modname)
 	end
 	return {
 		string.format("hotfix %s from %s: %d functions loaded, %d table entries set (%d functions), " ..
-			"%d locals kept, %d local functions replaced", target, filename, #new_funcs, #fields, replaced,
+			"%d upvalues joined, %d local functions replaced", target, filename, #new_funcs, #fields, replaced,
 			#joins, #sets),
 	}
 end

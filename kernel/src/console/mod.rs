@@ -97,14 +97,24 @@ async fn session(port: Arc<Port>, stream: tokio::net::TcpStream) {
     }
 }
 
-/// Source of a file named on the console line (relative to the node's working directory).
-fn read_source(path: &str) -> anyhow::Result<(Vec<u8>, String)> {
-    let src = std::fs::read(path).map_err(|e| anyhow::anyhow!("can't open {path}: {e}"))?;
-    let real = std::fs::canonicalize(path)
-        .map_err(|e| anyhow::anyhow!("can't open {path}: {e}"))?
-        .to_string_lossy()
-        .into_owned();
-    Ok((src, real))
+/// `CMD ADDR FILE ...`: the service, the file as given (relative to the node's working
+/// directory) and the debug command `cmd` with the file's source and name; the caller adds
+/// the rest.
+fn file_command(
+    words: &[&str],
+    cmd: &[u8],
+    usage: &str,
+) -> anyhow::Result<(Handle, String, Writer)> {
+    let h = addr_arg(words)?;
+    let file = words
+        .get(2)
+        .ok_or_else(|| anyhow::anyhow!("usage: {usage}"))?;
+    let src = std::fs::read(file).map_err(|e| anyhow::anyhow!("can't open {file}: {e}"))?;
+    let mut w = Writer::new();
+    w.string(cmd);
+    w.string(&src);
+    w.string(file.as_bytes());
+    Ok((h, file.to_string(), w))
 }
 
 /// A debug command answered with `(ok, text)` (RUN, HOTFIX): text on success, error otherwise.
@@ -342,15 +352,7 @@ async fn run(port: &Port, line: &str) -> anyhow::Result<String> {
             }
         }
         "inject" => {
-            let h = addr_arg(&words)?;
-            let file = words
-                .get(2)
-                .ok_or_else(|| anyhow::anyhow!("usage: inject ADDR FILE [ARGS...]"))?;
-            let (src, _) = read_source(file)?;
-            let mut w = Writer::new();
-            w.string(b"RUN");
-            w.string(&src);
-            w.string(file.as_bytes());
+            let (h, file, mut w) = file_command(&words, b"RUN", "inject ADDR FILE [ARGS...]")?;
             for a in &words[3..] {
                 w.string(a.as_bytes());
             }
@@ -362,16 +364,10 @@ async fn run(port: &Port, line: &str) -> anyhow::Result<String> {
             }
         }
         "hotfix" => {
-            let h = addr_arg(&words)?;
-            let file = words
-                .get(2)
-                .ok_or_else(|| anyhow::anyhow!("usage: hotfix ADDR FILE [MODULE]"))?;
-            let (src, real) = read_source(file)?;
-            let mut w = Writer::new();
-            w.string(b"HOTFIX");
-            w.string(&src);
-            w.string(file.as_bytes());
-            w.string(real.as_bytes());
+            let (h, file, mut w) = file_command(&words, b"HOTFIX", "hotfix ADDR FILE [MODULE]")?;
+            let real = std::fs::canonicalize(&file)
+                .map_err(|e| anyhow::anyhow!("can't open {file}: {e}"))?;
+            w.string(real.to_string_lossy().as_bytes());
             if let Some(m) = words.get(3) {
                 w.string(m.as_bytes());
             }

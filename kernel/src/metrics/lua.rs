@@ -121,45 +121,41 @@ impl UserData for LuaHistogram {
     }
 }
 
+/// A Lua constructor `(name, help, labels?)` for metrics of `kind`, wrapped by `wrap`.
+fn constructor<T: UserData + 'static>(
+    lua: &Lua,
+    kind: Kind,
+    wrap: fn(Metric, String, Labels) -> T,
+) -> mlua::Result<mlua::Function> {
+    lua.create_function(move |_, (name, help, l): (String, String, Option<Table>)| {
+        let labels = labels(l)?;
+        let m = register(&name, &help, kind, &labels)?;
+        Ok(wrap(m, name, labels))
+    })
+}
+
 pub fn open(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     t.set(
         "counter",
-        lua.create_function(
-            |_, (name, help, l): (String, String, Option<Table>)| match register(
-                &name,
-                &help,
-                Kind::Counter,
-                &labels(l)?,
-            )? {
-                Metric::Counter(c) => Ok(LuaCounter(c)),
-                _ => unreachable!("register returns the kind asked for"),
-            },
-        )?,
+        constructor(lua, Kind::Counter, |m, _, _| match m {
+            Metric::Counter(c) => LuaCounter(c),
+            _ => unreachable!("register returns the kind asked for"),
+        })?,
     )?;
     t.set(
         "gauge",
-        lua.create_function(|_, (name, help, l): (String, String, Option<Table>)| {
-            let labels = labels(l)?;
-            match register(&name, &help, Kind::Gauge, &labels)? {
-                Metric::Gauge(g) => Ok(LuaGauge { g, name, labels }),
-                _ => unreachable!("register returns the kind asked for"),
-            }
+        constructor(lua, Kind::Gauge, |m, name, labels| match m {
+            Metric::Gauge(g) => LuaGauge { g, name, labels },
+            _ => unreachable!("register returns the kind asked for"),
         })?,
     )?;
     t.set(
         "histogram",
-        lua.create_function(
-            |_, (name, help, l): (String, String, Option<Table>)| match register(
-                &name,
-                &help,
-                Kind::Histogram,
-                &labels(l)?,
-            )? {
-                Metric::Histogram(h) => Ok(LuaHistogram(h)),
-                _ => unreachable!("register returns the kind asked for"),
-            },
-        )?,
+        constructor(lua, Kind::Histogram, |m, _, _| match m {
+            Metric::Histogram(h) => LuaHistogram(h),
+            _ => unreachable!("register returns the kind asked for"),
+        })?,
     )?;
     Ok(t)
 }
