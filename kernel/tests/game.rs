@@ -333,7 +333,14 @@ fn sample(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
 fn metrics_scrape_passes_promtool_and_counts_the_game() {
     let dir = temp_dir("metrics");
     let port = common::free_port();
-    let node = GameNode::start(&dir, &format!("metrics_port = {port}"));
+    // the online store on Redis (tests/ensure_services.sh), records in SQLite
+    let node = GameNode::start(
+        &dir,
+        &format!(
+            "metrics_port = {port}\nonline_store = \"redis\"\nstore_prefix = \"metrics{}:\"",
+            std::process::id()
+        ),
+    );
     assert!(
         node.log()
             .contains(&format!("metrics at http://127.0.0.1:{port}/metrics")),
@@ -401,11 +408,16 @@ fn metrics_scrape_passes_promtool_and_counts_the_game() {
         fin,
     );
     at_least("cirrus_gate_connections", &["transport=\"tcp\""], 0.0);
-    // stores: the online store is the in-process one, records are in SQLite
+    // stores
     at_least(
         "cirrus_store_operation_seconds_count",
-        &["backend=\"memory\"", "op=\"command\""],
+        &["backend=\"redis\"", "op=\"command\""],
         10.0,
+    );
+    at_least(
+        "cirrus_store_errors_total",
+        &["backend=\"redis\"", "op=\"command\""],
+        0.0,
     );
     at_least(
         "cirrus_store_operation_seconds_count",
