@@ -291,6 +291,62 @@ fn console_reload_swaps_the_code_of_new_services_only_when_it_compiles() {
 }
 
 #[test]
+fn console_hotfix_of_a_plain_service_main_file_keeps_its_locals() {
+    let dir = temp_dir("hotfix-main");
+    let counter = |step: &str| {
+        format!(
+            "local skynet = require \"skynet\"\nlocal count = 0\nlocal CMD = {{}}\n\
+             function CMD.add(n) count = count + {step} * n return count end\n\
+             skynet.start(function()\n\
+             \tskynet.dispatch(\"lua\", function(_, _, cmd, ...) skynet.retpack(CMD[cmd](...)) end)\n\
+             end)\n"
+        )
+    };
+    std::fs::write(dir.join("counter.lua"), counter("1")).unwrap();
+    // `add` called inside the service, through the console
+    std::fs::write(
+        dir.join("add.lua"),
+        "local skynet = require \"skynet\"\n\
+         print(\"count\", skynet.call(skynet.self(), \"lua\", \"add\", ...))\n",
+    )
+    .unwrap();
+    let node = GameNode::start(
+        &dir,
+        &format!("luaservice = \"{}/?.lua;\" .. luaservice", dir.display()),
+    );
+    let c = node.console;
+    let (ok, addr) = console(c, "start counter");
+    assert!(ok, "{addr}");
+    let addr = addr.trim().to_string();
+    let add = |n: u32| {
+        let (ok, text) = console(c, &format!("inject {addr} {}/add.lua {n}", dir.display()));
+        assert!(ok, "{text}");
+        text.trim().to_string()
+    };
+    assert_eq!(add(2), "count\t2");
+    assert_eq!(add(3), "count\t5");
+    // v2 adds ten times n; the count so far is kept
+    std::fs::write(dir.join("counter_v2.lua"), counter("10")).unwrap();
+    let (ok, text) = console(
+        c,
+        &format!("hotfix {addr} {}/counter_v2.lua main", dir.display()),
+    );
+    assert!(ok, "{text}");
+    assert!(text.contains("hotfix main"), "{text}");
+    assert_eq!(add(1), "count\t15");
+    // the main file found by its path: v3 written over counter.lua itself
+    std::fs::write(dir.join("counter.lua"), counter("100")).unwrap();
+    let (ok, text) = console(c, &format!("hotfix {addr} {}/counter.lua", dir.display()));
+    assert!(ok, "{text}");
+    assert_eq!(add(1), "count\t115");
+    // a patch whose chunk raises changes nothing
+    std::fs::write(dir.join("bad.lua"), "local x = nil\nx.y = 1\n").unwrap();
+    let (ok, text) = console(c, &format!("hotfix {addr} {}/bad.lua main", dir.display()));
+    assert!(!ok && text.contains("bad.lua:2"), "{text}");
+    assert_eq!(add(1), "count\t215");
+}
+
+#[test]
 fn console_inject_and_hotfix_fix_live_desks() {
     let dir = temp_dir("hotfix");
     let node = GameNode::start(&dir, "");
