@@ -13,6 +13,7 @@ cluster_role = "all"           -- gate, auth, login, hall, locator, game, chat
 luaservice = root .. "service/?.lua;" .. root .. "service/?/main.lua"
 lua_path = root .. "lualib/?.lua;" .. root .. "lualib/?/init.lua"
 console_port = 8000            -- debug console on 127.0.0.1:8000 (telnet/nc)
+-- metrics_port = 9100          -- Prometheus text at http://127.0.0.1:9100/metrics (docs/OPS.md)
 -- logger = "cirrus.log"        -- log file; default stdout
 -- logpath = "log"
 

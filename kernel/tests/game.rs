@@ -394,6 +394,301 @@ fn robot_plays_the_allinone_node() {
     assert!(!log.contains("not settled"), "{log}");
 }
 
+/// One console command: (`<CMD OK>` seen, the text before it).
+fn console(port: u16, line: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("console connect");
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(format!("{line}\n").as_bytes()).unwrap();
+    let mut r = BufReader::new(s);
+    let mut text = String::new();
+    let mut first = true;
+    loop {
+        let mut l = String::new();
+        if r.read_line(&mut l).unwrap_or(0) == 0 {
+            panic!("console closed during {line}: {text}");
+        }
+        if first && l.starts_with("Welcome") {
+            first = false;
+            continue;
+        }
+        first = false;
+        match l.trim_end() {
+            "<CMD OK>" => return (true, text),
+            "<CMD Error>" => return (false, text),
+            _ => text.push_str(&l),
+        }
+    }
+}
+
+#[test]
+fn console_reload_swaps_the_code_of_new_services_only_when_it_compiles() {
+    let dir = temp_dir("reload");
+    let probe = dir.join("probe.lua");
+    let version = |v: &str| {
+        format!(
+            "local skynet = require \"skynet\"\nlocal tag = ...\n\
+             skynet.start(function() skynet.error(\"probe {v} \" .. tag) end)\n"
+        )
+    };
+    std::fs::write(&probe, version("v1")).unwrap();
+    let node = GameNode::start(
+        &dir,
+        &format!("luaservice = \"{}/?.lua;\" .. luaservice", dir.display()),
+    );
+    let c = node.console;
+    let started = |tag: &str, expect: &str| {
+        let (ok, text) = console(c, &format!("start probe {tag}"));
+        assert!(ok, "start probe {tag}: {text}");
+        let line = format!("probe {expect} {tag}");
+        assert!(
+            node.wait_log(&line, Duration::from_secs(5)).is_some(),
+            "no '{line}' in the log:\n{}",
+            node.log()
+        );
+    };
+    started("a", "v1");
+    // Edited on disk: services launched afterwards still run the cached code.
+    std::fs::write(&probe, version("v2")).unwrap();
+    started("b", "v1");
+    // A broken file: reload refuses, names the file and line, and nothing changes.
+    std::fs::write(
+        &probe,
+        "local skynet = require \"skynet\"\nskynet.start(function(\n",
+    )
+    .unwrap();
+    let (ok, text) = console(c, "reload probe");
+    assert!(!ok, "reload of a broken file succeeded: {text}");
+    assert!(
+        text.contains("probe.lua:") && text.contains("nothing changed"),
+        "{text}"
+    );
+    started("c", "v1");
+    // Fixed: reload reports the changed file; new services run v2.
+    std::fs::write(&probe, version("v2")).unwrap();
+    let (ok, text) = console(c, "reload probe");
+    assert!(ok, "reload: {text}");
+    assert!(
+        text.contains("changed") && text.contains("probe.lua"),
+        "{text}"
+    );
+    started("d", "v2");
+    // Unknown names are an error, not a silent no-op.
+    let (ok, text) = console(c, "reload no_such_service");
+    assert!(!ok && text.contains("no service no_such_service"), "{text}");
+}
+
+#[test]
+fn console_hotfix_of_a_plain_service_main_file_keeps_its_locals() {
+    let dir = temp_dir("hotfix-main");
+    let counter = |step: &str| {
+        format!(
+            "local skynet = require \"skynet\"\nlocal count = 0\nlocal CMD = {{}}\n\
+             function CMD.add(n) count = count + {step} * n return count end\n\
+             skynet.start(function()\n\
+             \tskynet.dispatch(\"lua\", function(_, _, cmd, ...) skynet.retpack(CMD[cmd](...)) end)\n\
+             end)\n"
+        )
+    };
+    std::fs::write(dir.join("counter.lua"), counter("1")).unwrap();
+    // `add` called inside the service, through the console
+    std::fs::write(
+        dir.join("add.lua"),
+        "local skynet = require \"skynet\"\n\
+         print(\"count\", skynet.call(skynet.self(), \"lua\", \"add\", ...))\n",
+    )
+    .unwrap();
+    let node = GameNode::start(
+        &dir,
+        &format!("luaservice = \"{}/?.lua;\" .. luaservice", dir.display()),
+    );
+    let c = node.console;
+    let (ok, addr) = console(c, "start counter");
+    assert!(ok, "{addr}");
+    let addr = addr.trim().to_string();
+    let add = |n: u32| {
+        let (ok, text) = console(c, &format!("inject {addr} {}/add.lua {n}", dir.display()));
+        assert!(ok, "{text}");
+        text.trim().to_string()
+    };
+    assert_eq!(add(2), "count\t2");
+    assert_eq!(add(3), "count\t5");
+    // v2 adds ten times n; the count so far is kept
+    std::fs::write(dir.join("counter_v2.lua"), counter("10")).unwrap();
+    let (ok, text) = console(
+        c,
+        &format!("hotfix {addr} {}/counter_v2.lua main", dir.display()),
+    );
+    assert!(ok, "{text}");
+    assert!(text.contains("hotfix main"), "{text}");
+    assert_eq!(add(1), "count\t15");
+    // the main file found by its path: v3 written over counter.lua itself
+    std::fs::write(dir.join("counter.lua"), counter("100")).unwrap();
+    let (ok, text) = console(c, &format!("hotfix {addr} {}/counter.lua", dir.display()));
+    assert!(ok, "{text}");
+    assert_eq!(add(1), "count\t115");
+    // a patch whose chunk raises changes nothing
+    std::fs::write(dir.join("bad.lua"), "local x = nil\nx.y = 1\n").unwrap();
+    let (ok, text) = console(c, &format!("hotfix {addr} {}/bad.lua main", dir.display()));
+    assert!(!ok && text.contains("bad.lua:2"), "{text}");
+    assert_eq!(add(1), "count\t215");
+}
+
+#[test]
+fn console_inject_and_hotfix_fix_live_desks() {
+    let dir = temp_dir("hotfix");
+    let node = GameNode::start(&dir, "");
+    node.assert_suites("test_hotfix", &std::process::id().to_string());
+    let log = node.stop();
+    assert!(log.contains("hotfix desk from"), "{log}");
+    assert!(log.contains("failed, old code kept"), "{log}");
+}
+
+/// `GET path` on 127.0.0.1:port: (status line, body).
+fn http_get(port: u16, path: &str) -> (String, String) {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("metrics connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").expect("http response");
+    (
+        head.lines().next().unwrap_or("").to_string(),
+        body.to_string(),
+    )
+}
+
+/// The value of the first sample of `name` whose labels include every `k="v"` in `labels`.
+fn sample(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} ")))
+        .find(|l| labels.iter().all(|x| l.contains(x)))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+#[test]
+fn metrics_scrape_passes_promtool_and_counts_the_game() {
+    let dir = temp_dir("metrics");
+    let port = common::free_port();
+    // the online store on Redis (tests/ensure_services.sh), records in SQLite
+    let node = GameNode::start(
+        &dir,
+        &format!(
+            "metrics_port = {port}\nonline_store = \"redis\"\nstore_prefix = \"metrics{}:\"",
+            std::process::id()
+        ),
+    );
+    assert!(
+        node.log()
+            .contains(&format!("metrics at http://127.0.0.1:{port}/metrics")),
+        "metrics listen on loopback by default:\n{}",
+        node.log()
+    );
+    node.assert_suites("test_play,test_chat", &std::process::id().to_string());
+    // login refreshes the online gauge once a second
+    std::thread::sleep(Duration::from_millis(1300));
+    let (status, text) = http_get(port, "/metrics");
+    assert!(status.contains(" 200 "), "{status}");
+    let file = dir.join("scrape.prom");
+    std::fs::write(&file, &text).unwrap();
+    let out = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::fs::File::open(&file).unwrap())
+        .output()
+        .expect(
+            "promtool not found: run tests/ensure_services.sh (installs the prometheus package)",
+        );
+    assert!(
+        out.status.success(),
+        "promtool check metrics failed:\n{}{}\n--- scrape ---\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let at_least = |name: &str, labels: &[&str], min: f64| {
+        let v = sample(&text, name, labels)
+            .unwrap_or_else(|| panic!("no {name} {labels:?} in the scrape:\n{text}"));
+        assert!(v >= min, "{name} {labels:?} = {v}, expected >= {min}");
+        v
+    };
+    // per service
+    at_least("cirrus_service_messages_total", &["name=\"room\""], 1.0);
+    at_least(
+        "cirrus_service_cpu_seconds_total",
+        &["name=\"login\""],
+        1e-9,
+    );
+    at_least(
+        "cirrus_service_lua_memory_bytes",
+        &["name=\"room\""],
+        10_000.0,
+    );
+    at_least("cirrus_service_mailbox_length", &["name=\"gate\""], 0.0);
+    // gate: the suites' players connected over TCP and exchanged frames
+    at_least(
+        "cirrus_gate_connections_accepted_total",
+        &["transport=\"tcp\""],
+        4.0,
+    );
+    let fin = at_least(
+        "cirrus_gate_frames_received_total",
+        &["transport=\"tcp\""],
+        10.0,
+    );
+    at_least(
+        "cirrus_gate_frames_sent_total",
+        &["transport=\"tcp\""],
+        10.0,
+    );
+    at_least(
+        "cirrus_gate_received_bytes_total",
+        &["transport=\"tcp\""],
+        fin,
+    );
+    at_least("cirrus_gate_connections", &["transport=\"tcp\""], 0.0);
+    // stores
+    at_least(
+        "cirrus_store_operation_seconds_count",
+        &["backend=\"redis\"", "op=\"command\""],
+        10.0,
+    );
+    at_least(
+        "cirrus_store_errors_total",
+        &["backend=\"redis\"", "op=\"command\""],
+        0.0,
+    );
+    at_least(
+        "cirrus_store_operation_seconds_count",
+        &["backend=\"sqlite\"", "op=\"commit\""],
+        1.0,
+    );
+    at_least(
+        "cirrus_store_operation_seconds_bucket",
+        &["backend=\"sqlite\"", "op=\"query\"", "le=\"+Inf\""],
+        1.0,
+    );
+    // game
+    at_least(
+        "cirrus_game_games_finished_total",
+        &["result=\"settled\"", "room=\"1\"", "server=\"1\""],
+        1.0,
+    );
+    at_least("cirrus_game_chat_messages_total", &["scope=\"hall\""], 1.0);
+    at_least("cirrus_game_online_players", &[], 4.0);
+    at_least("cirrus_game_queued_logins", &[], 0.0);
+    at_least("cirrus_game_desks_playing", &["room=\"1\""], 0.0);
+    at_least("cirrus_game_room_players", &["room=\"1\""], 0.0);
+    // only /metrics is served
+    let (status, _) = http_get(port, "/other");
+    assert!(status.contains(" 404 "), "{status}");
+}
+
 #[test]
 fn bull_poker_rules() {
     common::assert_lua_suite("test_bull", 1);

@@ -7,6 +7,7 @@ local skynet = require "skynet"
 local conf = require "game.conf"
 local errors = require "game.errors"
 local online = require "game.online"
+local metrics = require "cirrus.metrics"
 local push = require "game.push"
 
 local queue = {}
@@ -20,6 +21,7 @@ local waiting = {} -- FIFO of entries { ctx, token, result }
 local head = 1
 local by_conn = {} -- conn -> entry
 local live = 0 -- entries still waiting
+local queued = metrics.gauge("cirrus_game_queued_logins", "Logins waiting in the login queue.")
 local tokens, refilled = RATE, skynet.now()
 local pending = {} -- admitted logins not yet online: conn -> expiry (cs)
 local admitted_log = {} -- recent admission times (cs), for the wait estimate
@@ -120,6 +122,7 @@ local function pump()
 			head = head + 1
 			by_conn[e.ctx.conn] = nil
 			live = live - 1
+			queued:set(live)
 			e.result = errors.OK
 			admitted(e.ctx)
 			skynet.wakeup(e)
@@ -145,6 +148,7 @@ function queue.admit(ctx)
 	waiting[#waiting + 1] = e
 	by_conn[ctx.conn] = e
 	live = live + 1
+	queued:set(live)
 	notify(e, length())
 	skynet.wait(e)
 	return e.result
@@ -157,6 +161,7 @@ function queue.cancel(conn)
 	if e then
 		by_conn[conn] = nil
 		live = live - 1
+		queued:set(live)
 		e.result = errors.UNAVAILABLE
 		skynet.wakeup(e)
 	end

@@ -19,8 +19,14 @@ local lock = require "game.lock"
 local window = require "game.window"
 local crypt = require "cirrus.crypt"
 local dbhelper = require "dbhelper"
+local metrics = require "cirrus.metrics"
 
 local L = role.new "login"
+
+-- /metrics (docs/OPS.md): the game-wide online set, counted once a second (the login queue
+-- admits against the same count)
+local m_online = metrics.gauge("cirrus_game_online_players",
+	"Players online in the whole game (the online_players set, reconnect window included); every login node reports it: take max().")
 
 local START_GOLD = conf.number("start_gold", 10000)
 local RECONNECT_WINDOW = conf.number("reconnect_window", 300)
@@ -269,4 +275,14 @@ function L.cmd.disconnect(uid, inc, conn)
 	end)
 end
 
-role.start(L)
+role.start(L, function()
+	skynet.fork(function()
+		while true do
+			local ok, n = pcall(online.count)
+			if ok then
+				m_online:set(n)
+			end
+			skynet.sleep(100)
+		end
+	end)
+end)

@@ -5,6 +5,8 @@
 --   hooks.broadcast(ctxs, name, body)  several
 --   hooks.settle(desk, record)         the SQL transaction; returns { [uid] = gold } or raises
 --   hooks.stood(p, why)                the desk freed p's seat on its own (end of round)
+--   hooks.playing(desk)                a round began or ended (desk:playing() changed)
+--   hooks.finished(desk, void)         a round ended with game_end (void: not settled)
 -- A player `p` is the room's record: { uid, nickname, avatar, gold, online, ctx, desk, seat }.
 
 local skynet = require "skynet"
@@ -311,6 +313,7 @@ function Desk:start_round()
 		end
 	end
 	enter(self, BID, self.room.seconds.bid, Desk.finish_bid)
+	self.hooks.playing(self)
 	self:act_for_all_away()
 end
 
@@ -557,11 +560,13 @@ function Desk:settle()
 		}
 	end
 	self:broadcast("game_end", { desk_id = self.id, round = self.round, banker = self.banker, results = results, void = void })
+	self.hooks.finished(self, void)
 	self:after(room.seconds.settle, Desk.end_round)
 end
 
 function Desk:end_round()
 	self.phase = WAIT
+	self.hooks.playing(self)
 	self.banker, self.banker_times = -1, 0
 	for i = 0, SEATS - 1 do
 		local s = self.seats[i]

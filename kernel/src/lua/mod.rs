@@ -32,6 +32,8 @@ pub fn native_modules() -> &'static [(&'static str, Opener)] {
         ("cirrus.crypt.core", crate::crypt::open),
         ("cirrus.process", crate::process::open),
         ("cirrus.json", json::open),
+        ("cirrus.code", loader::open_code),
+        ("cirrus.metrics", crate::metrics::lua::open),
     ]
 }
 
@@ -133,6 +135,8 @@ impl SnLua {
             loader::load_file(&lua, std::path::Path::new(pre))?.call::<()>(())?;
         }
         let main = loader::load_file(&lua, &path)?;
+        // Kept for `hotfix` of the main file, which runs the new chunk with the same arguments.
+        lua.set_named_registry_value("cirrus.args", args.to_vec())?;
         let argv = mlua::Variadic::from_iter(args.iter().map(|s| s.as_str()));
         self.state = Some(Loaded {
             lua,
