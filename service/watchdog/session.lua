@@ -101,6 +101,9 @@ local function flush_all()
 				end
 			end
 			s.writing = s.writing - 1
+			if s.idle_waiter then
+				skynet.wakeup(s.idle_waiter)
+			end
 		end
 	end
 	flush_scheduled = false
@@ -347,6 +350,9 @@ local function handle(s, name, session, args)
 		s.in_role = name
 		body, update = call_role(s, route, name, args)
 		s.in_role = nil
+		if s.idle_waiter then
+			skynet.wakeup(s.idle_waiter)
+		end
 	end
 	if s.dropped then
 		return -- handed over or superseded meanwhile: the answer belongs to the new session
@@ -678,10 +684,19 @@ function CMD.retire(uid, inc, target)
 		s.superseded = true
 		close(s)
 	end
-	local deadline = skynet.now() + 500
-	while (s.in_role or s.queued or (s.writing or 0) > 0) and skynet.now() < deadline do
-		skynet.sleep(1)
+	-- woken when the request in progress is answered and its packets are written
+	local token = {}
+	s.idle_waiter = token
+	skynet.timeout(500, function()
+		if s.idle_waiter == token then
+			s.idle_waiter = nil
+			skynet.wakeup(token)
+		end
+	end)
+	while s.idle_waiter == token and (s.in_role or s.queued or (s.writing or 0) > 0) do
+		skynet.wait(token)
 	end
+	s.idle_waiter = nil
 	drop(s)
 	s.offline = false
 	moved[uid] = { inc = inc, target = target, expiry = skynet.now() + 1000 }
@@ -772,6 +787,8 @@ local function sweep()
 end
 
 return function()
+	-- many short-lived tables per packet: the generational collector keeps up at less cost
+	collectgarbage("generational")
 	skynet.start(function()
 		SELF = skynet.self()
 		codec = proto.codec()
