@@ -287,6 +287,13 @@ fn concurrent_logins_leave_one_session() {
 }
 
 #[test]
+fn offline_past_the_reconnect_window_logs_out() {
+    let dir = temp_dir("offline");
+    let node = GameNode::start(&dir, "reconnect_window = 2");
+    node.assert_suites("test_offline", &std::process::id().to_string());
+}
+
+#[test]
 fn login_queue_admits_in_order() {
     let dir = temp_dir("queue");
     let node = GameNode::start(
