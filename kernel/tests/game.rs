@@ -783,7 +783,9 @@ fn cluster_nodes(dir: &Path, db: &MysqlDb, gates: &[&str]) -> Vec<GameNode> {
         .unwrap();
         (path, console)
     };
-    let mut specs: Vec<(&str, String, String, Vec<(&str, String)>)> = vec![
+    // (config under config/, file name, extra config lines, extra environment)
+    type Spec<'a> = (&'a str, String, String, Vec<(&'a str, String)>);
+    let mut specs: Vec<Spec> = vec![
         ("locator", "locator".into(), String::new(), vec![]),
         ("login", "login".into(), String::new(), vec![]),
         ("hall", "hall".into(), String::new(), vec![]),
