@@ -13,6 +13,7 @@ cluster_role = "all"           -- gate, auth, login, hall, locator, game, chat
 luaservice = root .. "service/?.lua;" .. root .. "service/?/main.lua"
 lua_path = root .. "lualib/?.lua;" .. root .. "lualib/?/init.lua"
 console_port = 8000            -- debug console on 127.0.0.1:8000 (telnet/nc)
+-- metrics_port = 9100          -- Prometheus text at http://127.0.0.1:9100/metrics (docs/OPS.md)
 -- logger = "cirrus.log"        -- log file; default stdout
 -- logpath = "log"
 
@@ -34,7 +35,11 @@ ws_port = 8889                 -- WebSocket, one binary message per packet
 gate_address = "0.0.0.0"
 maxclient = 20000
 watchdog_workers = 2           -- sessions spread over this many services
-idle_timeout = 60              -- seconds without a packet before the connection is closed
+idle_timeout = 15              -- no packet for this long: the connection is closed, the player offline
+replay_window = 128            -- packets kept per player for the replay on reconnect
+push_http_port = 8090          -- POST /push {uids, proto, body} (docs/PROTOCOL.md)
+push_http_host = "127.0.0.1"
+push_secret = "dev-push-secret" -- the x-push-secret header: change it outside a dev box
 
 -- Login (service/auth, service/login; docs/PROTOCOL.md)
 max_online = 20000             -- past this, logins wait in the queue

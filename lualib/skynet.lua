@@ -990,7 +990,10 @@ function skynet.init_service(start)
 	end
 end
 
+local service_start -- kept for hotfix (lualib/skynet/hotfix.lua) of the main file
+
 function skynet.start(start_func)
+	service_start = start_func
 	c.callback(skynet.dispatch_message)
 	init_thread = skynet.timeout(0, function()
 		skynet.init_service(start_func)
@@ -1107,6 +1110,8 @@ skynet.register_protocol {
 			suspend = suspend,
 			resume = coroutine_resume,
 			info = function() return info_func end,
+			start = function() return service_start end,
+			proto = proto, -- skynet.lua is loaded stripped: no upvalue names to find it by
 		})
 		proto.debug.dispatch = f
 		return f(...)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Make Redis (127.0.0.1:6379), MariaDB (:3306) and PostgreSQL (:5432) answer for the store
-# tests: a server that isn't answering is started, and installed with apt-get first if it is
-# missing. Also creates the `test` databases and lets MariaDB's root and PostgreSQL's postgres
-# log in over 127.0.0.1 without a password (local test servers only). Safe to run repeatedly.
+# tests (and install promtool for the metrics test): a server that isn't answering is started,
+# and installed with apt-get first if it is missing. Also creates the `test` databases and lets
+# MariaDB's root and PostgreSQL's postgres log in over 127.0.0.1 without a password (local test
+# servers only). Safe to run repeatedly.
 set -euo pipefail
 
 SUDO=""
@@ -80,4 +81,9 @@ if [ "$(psql -U postgres -h 127.0.0.1 -d postgres -tAc "SELECT 1 FROM pg_databas
     psql -U postgres -h 127.0.0.1 -d postgres -qc "CREATE DATABASE test"
 fi
 
-echo "ensure_services: Redis, MariaDB and PostgreSQL are up"
+# --- promtool ----------------------------------------------------------------------------------
+# The metrics test validates a /metrics scrape with `promtool check metrics` (Debian: prometheus).
+command -v promtool >/dev/null || install prometheus
+command -v promtool >/dev/null || { echo "ensure_services: promtool missing after installing prometheus" >&2; exit 1; }
+
+echo "ensure_services: Redis, MariaDB and PostgreSQL are up; promtool is installed"

@@ -10,6 +10,7 @@ pub mod gate;
 pub mod lifecycle;
 pub mod logger;
 pub mod lua;
+pub mod metrics;
 pub mod net;
 pub mod node;
 pub mod process;

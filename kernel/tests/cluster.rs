@@ -13,6 +13,7 @@ fn start(node: &str, start: &str, cluster_file: &str) -> Child {
         .env("CIRRUS_NODE", node)
         .env("CIRRUS_START", start)
         .env("CIRRUS_CLUSTER_FILE", cluster_file)
+        .env("CIRRUS_METRICS_PORT", common::free_port().to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -36,6 +37,7 @@ fn three_nodes_call_send_proxy_and_recover() {
     let file = file.to_str().unwrap().to_string();
     let mut b = start("b", "cluster_server", &file);
     let mut c = start("c", "cluster_server", &file);
+    // a's suite also checks its /metrics (per-peer cluster series)
     let a = start("a", "runner", &file);
     // a's suite asks c to stop; bring it back on the same address.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -74,7 +76,7 @@ fn three_nodes_call_send_proxy_and_recover() {
         "a case failed:\n{}",
         out.text
     );
-    assert!(out.text.contains("lua: 6 passed, 0 failed"), "{}", out.text);
+    assert!(out.text.contains("lua: 7 passed, 0 failed"), "{}", out.text);
     assert_eq!(out.code, Some(0));
 }
 

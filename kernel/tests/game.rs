@@ -16,6 +16,8 @@ pub struct GameNode {
     pub tcp: u16,
     pub ws: u16,
     pub console: u16,
+    /// The HTTP push port, when the node serves one.
+    pub push: u16,
     pub dir: PathBuf,
 }
 
@@ -37,7 +39,7 @@ impl GameNode {
             format!(
                 "include \"{root}/config/node.lua\"\n\
                  sql_url = \"sqlite://{dir}/game.db\"\n\
-                 gate_port = 0\nws_port = 0\nconsole_port = {console}\n\
+                 gate_port = 0\nws_port = 0\nconsole_port = {console}\npush_http_port = 0\n\
                  gate_address = \"127.0.0.1\"\n\
                  rooms_file = \"{root}/tests/game/rooms_fast.lua\"\n\
                  locator_standby = \"\"\n\
@@ -79,11 +81,21 @@ impl GameNode {
             tcp: 0,
             ws: 0,
             console,
+            push: 0,
             dir: dir.to_path_buf(),
         };
         let line = node
             .wait_log("GAME NODE READY", Duration::from_secs(30))
             .unwrap_or_else(|| panic!("game node {} not ready:\n{}", conf.display(), node.log()));
+        if let Some(l) = node.log().lines().find(|l| l.contains("HTTP push on ")) {
+            let addr = l.rsplit("HTTP push on ").next().unwrap_or("");
+            let port = addr
+                .trim_end_matches("/push")
+                .rsplit(':')
+                .next()
+                .unwrap_or("0");
+            node.push = port.parse().unwrap_or(0);
+        }
         for kv in line.split_whitespace().filter(|w| w.contains('=')) {
             let (k, v) = kv.split_once('=').unwrap();
             match k {
@@ -112,12 +124,19 @@ impl GameNode {
 
     /// Run Lua client suites against this node; fails with both logs unless all passed.
     pub fn assert_suites(&self, tests: &str, run: &str) {
+        self.assert_suites_with(tests, run, "")
+    }
+
+    /// The same with `extra` ("key=value,...") for the suite (`game_extra`).
+    pub fn assert_suites_with(&self, tests: &str, run: &str, extra: &str) {
         let out = common::run_lua_client(
             tests,
             &[
+                ("CIRRUS_GAME_EXTRA", extra.to_string()),
                 ("CIRRUS_GAME_PORT", self.tcp.to_string()),
                 ("CIRRUS_GAME_WS_PORT", self.ws.to_string()),
                 ("CIRRUS_GAME_CONSOLE", self.console.to_string()),
+                ("CIRRUS_GAME_PUSH_PORT", self.push.to_string()),
                 ("CIRRUS_GAME_RUN", run.to_string()),
                 ("CIRRUS_GAME_DIR", self.dir.display().to_string()),
             ],
@@ -135,6 +154,22 @@ impl GameNode {
             out.text,
             self.log()
         );
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Wait up to `limit` for the node to exit on its own; its exit status.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return Some(st);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
     }
 
     pub fn stop(mut self) -> String {
@@ -175,6 +210,90 @@ fn allinone_login_chat_and_bad_input() {
 }
 
 #[test]
+fn sessions_survive_reconnects() {
+    let dir = temp_dir("reconnect");
+    let node = GameNode::start(&dir, "replay_window = 16");
+    node.assert_suites("test_reconnect,test_push", &std::process::id().to_string());
+}
+
+/// 20 concurrent logins of one player through the TCP and the WebSocket gate: exactly one
+/// session is left, every other connection was kicked (reason 1) or refused.
+#[test]
+fn concurrent_logins_leave_one_session() {
+    use cirrus::gameclient::{Client, Options, Transport};
+    let dir = temp_dir("dup");
+    let node = GameNode::start(&dir, "");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let device = format!("dup-{}", std::process::id());
+    rt.block_on(async {
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let (addr, transport) = if i % 2 == 0 {
+                (format!("127.0.0.1:{}", node.tcp), Transport::Tcp)
+            } else {
+                (format!("127.0.0.1:{}", node.ws), Transport::WebSocket)
+            };
+            let opts = Options {
+                transport,
+                ..Options::default()
+            };
+            let device = device.clone();
+            tasks.push(tokio::spawn(async move {
+                let (c, pushes) = Client::connect(&addr, &opts).await.expect("connect");
+                let r = c.visitor_login(&device).await;
+                (c, pushes, r.is_ok())
+            }));
+        }
+        let mut clients = Vec::new();
+        for t in tasks {
+            clients.push(t.await.unwrap());
+        }
+        assert!(clients.iter().any(|c| c.2), "some login succeeded");
+        // kicks travel: give them a moment, then count what is still open
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let mut live = Vec::new();
+        for (c, _, _) in &clients {
+            if !c.is_closed() {
+                live.push(c);
+            } else if let Some(k) = c.kicked() {
+                assert_eq!(k.reason, 1, "kicked as a duplicate login");
+            }
+        }
+        assert_eq!(
+            live.len(),
+            1,
+            "exactly one live session, log:\n{}",
+            node.log()
+        );
+        let r = live[0]
+            .request("player_info", cirrus::sproto::Struct::new())
+            .await
+            .unwrap();
+        assert_eq!(r.code, 0, "the live session works");
+        // and the others' late packets are refused: none of them can act
+        for (c, _, _) in &clients {
+            if c.is_closed() {
+                assert!(c
+                    .request("player_info", cirrus::sproto::Struct::new())
+                    .await
+                    .is_err());
+            }
+        }
+    });
+}
+
+#[test]
+fn offline_past_the_reconnect_window_logs_out() {
+    let dir = temp_dir("offline");
+    let node = GameNode::start(&dir, "reconnect_window = 2");
+    node.assert_suites("test_offline", &std::process::id().to_string());
+}
+
+#[test]
 fn login_queue_admits_in_order() {
     let dir = temp_dir("queue");
     let node = GameNode::start(
@@ -204,6 +323,377 @@ fn idle_connections_are_kicked() {
     let dir = temp_dir("idle");
     let node = GameNode::start(&dir, "idle_timeout = 1");
     node.assert_suites("test_idle", &std::process::id().to_string());
+}
+
+/// Run `cirrus-bench robot` against the node with `args`; the JSON report (the robot exits
+/// non-zero on any error: a failed request, a gap or duplicate in `ud`, a wrong settlement).
+fn robot(node: &GameNode, tag: &str, args: &[&str]) -> serde_json::Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cirrus-bench"))
+        .args(["robot", "--addr"])
+        .arg(format!("127.0.0.1:{}", node.tcp))
+        .args(args)
+        .args(["--json", "--room", "1", "--think", "100", "--prefix"])
+        .arg(format!("{tag}-{}-", std::process::id()))
+        .output()
+        .expect("run cirrus-bench robot");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "robot failed: {}\n{stdout}\n{}\nnode log:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr),
+        node.log()
+    );
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("robot --json output: {e}\n{stdout}"))
+}
+
+/// The load robot plays the real node: every round settles, balances add up, `ud` is
+/// continuous; then bots drop their connections mid-game and resume with nothing lost.
+#[test]
+fn robot_plays_the_allinone_node() {
+    let dir = temp_dir("robot");
+    let node = GameNode::start(&dir, "");
+    let report = robot(
+        &node,
+        "robot",
+        &["--bots", "4", "--duration", "10", "--scenario", "full"],
+    );
+    let n = |r: &serde_json::Value, k: &str| r[k].as_u64().unwrap_or_else(|| panic!("{k} in {r}"));
+    assert_eq!(n(&report, "logins"), 4, "{report}");
+    assert!(
+        n(&report, "games") >= 2,
+        "a 10 s run plays rounds: {report}"
+    );
+    assert_eq!(
+        n(&report, "settlement_mismatches") + n(&report, "gold_mismatches"),
+        0
+    );
+    assert_eq!(n(&report, "unfinished"), 0, "{report}");
+    assert!(
+        report["chat"]["received"].as_u64() > Some(0),
+        "the full scenario chats: {report}"
+    );
+    assert_eq!(n(&report, "errors"), 0, "{report}");
+
+    let report = robot(
+        &node,
+        "drop",
+        &[
+            "--bots",
+            "4",
+            "--duration",
+            "10",
+            "--scenario",
+            "reconnect",
+            "--drop-every",
+            "1",
+        ],
+    );
+    assert!(
+        n(&report, "reconnects") >= 8,
+        "bots dropped and resumed: {report}"
+    );
+    assert!(n(&report, "games") >= 2, "{report}");
+    assert_eq!(report["ud"]["gaps"].as_u64(), Some(0), "{report}");
+    assert_eq!(report["ud"]["duplicates"].as_u64(), Some(0), "{report}");
+    assert_eq!(n(&report, "errors"), 0, "{report}");
+    let log = node.stop();
+    assert!(!log.contains("not settled"), "{log}");
+}
+
+/// One console command: (`<CMD OK>` seen, the text before it).
+fn console(port: u16, line: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("console connect");
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(format!("{line}\n").as_bytes()).unwrap();
+    let mut r = BufReader::new(s);
+    let mut text = String::new();
+    let mut first = true;
+    loop {
+        let mut l = String::new();
+        if r.read_line(&mut l).unwrap_or(0) == 0 {
+            panic!("console closed during {line}: {text}");
+        }
+        if first && l.starts_with("Welcome") {
+            first = false;
+            continue;
+        }
+        first = false;
+        match l.trim_end() {
+            "<CMD OK>" => return (true, text),
+            "<CMD Error>" => return (false, text),
+            _ => text.push_str(&l),
+        }
+    }
+}
+
+#[test]
+fn console_reload_swaps_the_code_of_new_services_only_when_it_compiles() {
+    let dir = temp_dir("reload");
+    let probe = dir.join("probe.lua");
+    let version = |v: &str| {
+        format!(
+            "local skynet = require \"skynet\"\nlocal tag = ...\n\
+             skynet.start(function() skynet.error(\"probe {v} \" .. tag) end)\n"
+        )
+    };
+    std::fs::write(&probe, version("v1")).unwrap();
+    let node = GameNode::start(
+        &dir,
+        &format!("luaservice = \"{}/?.lua;\" .. luaservice", dir.display()),
+    );
+    let c = node.console;
+    let started = |tag: &str, expect: &str| {
+        let (ok, text) = console(c, &format!("start probe {tag}"));
+        assert!(ok, "start probe {tag}: {text}");
+        let line = format!("probe {expect} {tag}");
+        assert!(
+            node.wait_log(&line, Duration::from_secs(5)).is_some(),
+            "no '{line}' in the log:\n{}",
+            node.log()
+        );
+    };
+    started("a", "v1");
+    // Edited on disk: services launched afterwards still run the cached code.
+    std::fs::write(&probe, version("v2")).unwrap();
+    started("b", "v1");
+    // A broken file: reload refuses, names the file and line, and nothing changes.
+    std::fs::write(
+        &probe,
+        "local skynet = require \"skynet\"\nskynet.start(function(\n",
+    )
+    .unwrap();
+    let (ok, text) = console(c, "reload probe");
+    assert!(!ok, "reload of a broken file succeeded: {text}");
+    assert!(
+        text.contains("probe.lua:") && text.contains("nothing changed"),
+        "{text}"
+    );
+    started("c", "v1");
+    // Fixed: reload reports the changed file; new services run v2.
+    std::fs::write(&probe, version("v2")).unwrap();
+    let (ok, text) = console(c, "reload probe");
+    assert!(ok, "reload: {text}");
+    assert!(
+        text.contains("changed") && text.contains("probe.lua"),
+        "{text}"
+    );
+    started("d", "v2");
+    // Unknown names are an error, not a silent no-op.
+    let (ok, text) = console(c, "reload no_such_service");
+    assert!(!ok && text.contains("no service no_such_service"), "{text}");
+}
+
+#[test]
+fn console_hotfix_of_a_plain_service_main_file_keeps_its_locals() {
+    let dir = temp_dir("hotfix-main");
+    let counter = |step: &str| {
+        format!(
+            "local skynet = require \"skynet\"\nlocal count = 0\nlocal CMD = {{}}\n\
+             function CMD.add(n) count = count + {step} * n return count end\n\
+             skynet.start(function()\n\
+             \tskynet.dispatch(\"lua\", function(_, _, cmd, ...) skynet.retpack(CMD[cmd](...)) end)\n\
+             end)\n"
+        )
+    };
+    std::fs::write(dir.join("counter.lua"), counter("1")).unwrap();
+    // `add` called inside the service, through the console
+    std::fs::write(
+        dir.join("add.lua"),
+        "local skynet = require \"skynet\"\n\
+         print(\"count\", skynet.call(skynet.self(), \"lua\", \"add\", ...))\n",
+    )
+    .unwrap();
+    let node = GameNode::start(
+        &dir,
+        &format!("luaservice = \"{}/?.lua;\" .. luaservice", dir.display()),
+    );
+    let c = node.console;
+    let (ok, addr) = console(c, "start counter");
+    assert!(ok, "{addr}");
+    let addr = addr.trim().to_string();
+    let add = |n: u32| {
+        let (ok, text) = console(c, &format!("inject {addr} {}/add.lua {n}", dir.display()));
+        assert!(ok, "{text}");
+        text.trim().to_string()
+    };
+    assert_eq!(add(2), "count\t2");
+    assert_eq!(add(3), "count\t5");
+    // v2 adds ten times n; the count so far is kept
+    std::fs::write(dir.join("counter_v2.lua"), counter("10")).unwrap();
+    let (ok, text) = console(
+        c,
+        &format!("hotfix {addr} {}/counter_v2.lua main", dir.display()),
+    );
+    assert!(ok, "{text}");
+    assert!(text.contains("hotfix main"), "{text}");
+    assert_eq!(add(1), "count\t15");
+    // the main file found by its path: v3 written over counter.lua itself
+    std::fs::write(dir.join("counter.lua"), counter("100")).unwrap();
+    let (ok, text) = console(c, &format!("hotfix {addr} {}/counter.lua", dir.display()));
+    assert!(ok, "{text}");
+    assert_eq!(add(1), "count\t115");
+    // a patch whose chunk raises changes nothing
+    std::fs::write(dir.join("bad.lua"), "local x = nil\nx.y = 1\n").unwrap();
+    let (ok, text) = console(c, &format!("hotfix {addr} {}/bad.lua main", dir.display()));
+    assert!(!ok && text.contains("bad.lua:2"), "{text}");
+    assert_eq!(add(1), "count\t215");
+}
+
+#[test]
+fn console_inject_and_hotfix_fix_live_desks() {
+    let dir = temp_dir("hotfix");
+    let node = GameNode::start(&dir, "");
+    node.assert_suites("test_hotfix", &std::process::id().to_string());
+    let log = node.stop();
+    assert!(log.contains("hotfix desk from"), "{log}");
+    assert!(log.contains("failed, old code kept"), "{log}");
+}
+
+/// `GET path` on 127.0.0.1:port: (status line, body).
+fn http_get(port: u16, path: &str) -> (String, String) {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("metrics connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").expect("http response");
+    (
+        head.lines().next().unwrap_or("").to_string(),
+        body.to_string(),
+    )
+}
+
+/// The value of the first sample of `name` whose labels include every `k="v"` in `labels`.
+fn sample(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} ")))
+        .find(|l| labels.iter().all(|x| l.contains(x)))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+#[test]
+fn metrics_scrape_passes_promtool_and_counts_the_game() {
+    let dir = temp_dir("metrics");
+    let port = common::free_port();
+    // the online store on Redis (tests/ensure_services.sh), records in SQLite
+    let node = GameNode::start(
+        &dir,
+        &format!(
+            "metrics_port = {port}\nonline_store = \"redis\"\nstore_prefix = \"metrics{}:\"",
+            std::process::id()
+        ),
+    );
+    assert!(
+        node.log()
+            .contains(&format!("metrics at http://127.0.0.1:{port}/metrics")),
+        "metrics listen on loopback by default:\n{}",
+        node.log()
+    );
+    node.assert_suites("test_play,test_chat", &std::process::id().to_string());
+    // login refreshes the online gauge once a second
+    std::thread::sleep(Duration::from_millis(1300));
+    let (status, text) = http_get(port, "/metrics");
+    assert!(status.contains(" 200 "), "{status}");
+    let file = dir.join("scrape.prom");
+    std::fs::write(&file, &text).unwrap();
+    let out = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::fs::File::open(&file).unwrap())
+        .output()
+        .expect(
+            "promtool not found: run tests/ensure_services.sh (installs the prometheus package)",
+        );
+    assert!(
+        out.status.success(),
+        "promtool check metrics failed:\n{}{}\n--- scrape ---\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let at_least = |name: &str, labels: &[&str], min: f64| {
+        let v = sample(&text, name, labels)
+            .unwrap_or_else(|| panic!("no {name} {labels:?} in the scrape:\n{text}"));
+        assert!(v >= min, "{name} {labels:?} = {v}, expected >= {min}");
+        v
+    };
+    // per service
+    at_least("cirrus_service_messages_total", &["name=\"room\""], 1.0);
+    at_least(
+        "cirrus_service_cpu_seconds_total",
+        &["name=\"login\""],
+        1e-9,
+    );
+    at_least(
+        "cirrus_service_lua_memory_bytes",
+        &["name=\"room\""],
+        10_000.0,
+    );
+    at_least("cirrus_service_mailbox_length", &["name=\"gate\""], 0.0);
+    // gate: the suites' players connected over TCP and exchanged frames
+    at_least(
+        "cirrus_gate_connections_accepted_total",
+        &["transport=\"tcp\""],
+        4.0,
+    );
+    let fin = at_least(
+        "cirrus_gate_frames_received_total",
+        &["transport=\"tcp\""],
+        10.0,
+    );
+    at_least(
+        "cirrus_gate_frames_sent_total",
+        &["transport=\"tcp\""],
+        10.0,
+    );
+    at_least(
+        "cirrus_gate_received_bytes_total",
+        &["transport=\"tcp\""],
+        fin,
+    );
+    at_least("cirrus_gate_connections", &["transport=\"tcp\""], 0.0);
+    // stores
+    at_least(
+        "cirrus_store_operation_seconds_count",
+        &["backend=\"redis\"", "op=\"command\""],
+        10.0,
+    );
+    at_least(
+        "cirrus_store_errors_total",
+        &["backend=\"redis\"", "op=\"command\""],
+        0.0,
+    );
+    at_least(
+        "cirrus_store_operation_seconds_count",
+        &["backend=\"sqlite\"", "op=\"commit\""],
+        1.0,
+    );
+    at_least(
+        "cirrus_store_operation_seconds_bucket",
+        &["backend=\"sqlite\"", "op=\"query\"", "le=\"+Inf\""],
+        1.0,
+    );
+    // game
+    at_least(
+        "cirrus_game_games_finished_total",
+        &["result=\"settled\"", "room=\"1\"", "server=\"1\""],
+        1.0,
+    );
+    at_least("cirrus_game_chat_messages_total", &["scope=\"hall\""], 1.0);
+    at_least("cirrus_game_online_players", &[], 4.0);
+    at_least("cirrus_game_queued_logins", &[], 0.0);
+    at_least("cirrus_game_desks_playing", &["room=\"1\""], 0.0);
+    at_least("cirrus_game_room_players", &["room=\"1\""], 0.0);
+    // only /metrics is served
+    let (status, _) = http_get(port, "/other");
+    assert!(status.contains(" 404 "), "{status}");
 }
 
 #[test]
@@ -261,13 +751,12 @@ fn kill_group(pid: i32) {
     }
 }
 
-#[test]
-fn cluster_of_role_nodes_plays_and_starts_a_standby_node() {
-    let dir = temp_dir("cluster");
-    let db = MysqlDb::create("cluster");
+/// The role nodes of a local cluster on Redis (keys under a per-test prefix) and a MariaDB
+/// database: locator, login, hall, chat, game1, then one gate node per name in `gates`.
+fn cluster_nodes(dir: &Path, db: &MysqlDb, gates: &[&str]) -> Vec<GameNode> {
     let root = common::root();
     let bin = env!("CARGO_BIN_EXE_cirrus");
-    let prefix = format!("cirrus_test:{}:", std::process::id());
+    let prefix = format!("cirrus_test:{}:{}:", std::process::id(), dir.display());
     let envs = vec![
         ("CIRRUS_REDIS", "127.0.0.1:6379".to_string()),
         ("CIRRUS_SQL", db.url.clone()),
@@ -278,9 +767,9 @@ fn cluster_of_role_nodes_plays_and_starts_a_standby_node() {
             format!("{bin} {}/game.lua", dir.display()),
         ),
     ];
-    let conf = |role: &str, extra: &str| -> (PathBuf, u16) {
+    let conf = |role: &str, file: &str, extra: &str| -> (PathBuf, u16) {
         let console = common::free_port();
-        let path = dir.join(format!("{role}.lua"));
+        let path = dir.join(format!("{file}.lua"));
         std::fs::write(
             &path,
             format!(
@@ -294,32 +783,66 @@ fn cluster_of_role_nodes_plays_and_starts_a_standby_node() {
         .unwrap();
         (path, console)
     };
-    let mut nodes = Vec::new();
-    for (role, extra, more) in [
-        ("locator", "", vec![]),
-        ("login", "", vec![]),
-        ("hall", "", vec![]),
-        ("chat", "", vec![]),
+    // (config under config/, file name, extra config lines, extra environment)
+    type Spec<'a> = (&'a str, String, String, Vec<(&'a str, String)>);
+    let mut specs: Vec<Spec> = vec![
+        ("locator", "locator".into(), String::new(), vec![]),
+        ("login", "login".into(), String::new(), vec![]),
+        ("hall", "hall".into(), String::new(), vec![]),
+        ("chat", "chat".into(), String::new(), vec![]),
         (
             "game",
+            "game".into(),
             // the standby node starts from this file too: no fixed console port
-            "console_port = nil",
+            "console_port = nil".into(),
             vec![
                 ("CIRRUS_NODE", "game1".to_string()),
                 ("CIRRUS_SERVER_ID", "1".to_string()),
             ],
         ),
-        (
+    ];
+    for g in gates {
+        specs.push((
             "gate",
-            "gate_port = 0\nws_port = 0\ngate_address = \"127.0.0.1\"",
+            g.to_string(),
+            format!(
+                "nodename = \"{g}\"\ngate_port = 0\nws_port = 0\npush_http_port = 0\n\
+                 gate_address = \"127.0.0.1\"\ndrain_timeout = 20"
+            ),
             vec![],
-        ),
-    ] {
-        let (path, console) = conf(role, extra);
+        ));
+    }
+    let mut nodes = Vec::new();
+    for (role, file, extra, more) in specs {
+        let (path, console) = conf(role, &file, &extra);
         let mut all = envs.clone();
         all.extend(more);
-        nodes.push(GameNode::spawn(&path, &dir, console, &all));
+        nodes.push(GameNode::spawn(&path, dir, console, &all));
     }
+    nodes
+}
+
+/// Print every node's log and the standby nodes' logs (a failed cluster test).
+fn dump_cluster(dir: &Path, nodes: &[GameNode]) {
+    for n in nodes {
+        println!("--- node log ---\n{}", n.log());
+    }
+    let _ = std::fs::read_dir(dir.join("log")).map(|d| {
+        for f in d.flatten() {
+            println!(
+                "--- {} ---\n{}",
+                f.path().display(),
+                std::fs::read_to_string(f.path()).unwrap_or_default()
+            );
+        }
+    });
+}
+
+#[test]
+fn cluster_of_role_nodes_plays_and_starts_a_standby_node() {
+    let dir = temp_dir("cluster");
+    let db = MysqlDb::create("cluster");
+    let nodes = cluster_nodes(&dir, &db, &["gate1"]);
     let gate = nodes.last().unwrap();
     let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         gate.assert_suites("test_cluster", &std::process::id().to_string())
@@ -334,18 +857,7 @@ fn cluster_of_role_nodes_plays_and_starts_a_standby_node() {
         }
     }
     if out.is_err() {
-        for n in &nodes {
-            println!("--- node log ---\n{}", n.log());
-        }
-        let _ = std::fs::read_dir(dir.join("log")).map(|d| {
-            for f in d.flatten() {
-                println!(
-                    "--- {} ---\n{}",
-                    f.path().display(),
-                    std::fs::read_to_string(f.path()).unwrap_or_default()
-                );
-            }
-        });
+        dump_cluster(&dir, &nodes);
     }
     drop(nodes);
     drop(db);
@@ -356,4 +868,36 @@ fn cluster_of_role_nodes_plays_and_starts_a_standby_node() {
     );
     let standby = std::fs::read_to_string(dir.join("log/game2.log")).unwrap_or_default();
     assert!(standby.contains("stopping on request"), "{standby}");
+}
+
+/// Gates come and go under their players: gate1 is drained (its clients are redirected and
+/// resume on another gate, gate1 exits), then gate2 is killed with SIGKILL and its players
+/// resume on gate3 from the replay window in Redis; the round at their desk finishes.
+#[test]
+fn cluster_gates_drain_and_die_without_losing_sessions() {
+    let dir = temp_dir("gates");
+    let db = MysqlDb::create("gates");
+    let mut nodes = cluster_nodes(&dir, &db, &["gate1", "gate2", "gate3"]);
+    let (g1, g2, g3) = (&nodes[5], &nodes[6], &nodes[7]);
+    let extra = format!(
+        "gate2={},gate3={},gate1_console={},gate2_pid={}",
+        g2.tcp,
+        g3.tcp,
+        g1.console,
+        g2.pid()
+    );
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        g1.assert_suites_with("test_gates", &std::process::id().to_string(), &extra)
+    }));
+    let drained = nodes[5].wait_exit(Duration::from_secs(20));
+    if out.is_err() || drained.is_none() {
+        dump_cluster(&dir, &nodes);
+    }
+    let g1_log = nodes[5].log();
+    drop(nodes);
+    drop(db);
+    assert!(out.is_ok(), "gates suite failed");
+    let st = drained.expect("the drained gate exits");
+    assert!(st.success(), "gate1 exit status {st:?}\n{g1_log}");
+    assert!(g1_log.contains("drained, the node exits"), "{g1_log}");
 }

@@ -30,11 +30,18 @@ function M.create(ctx, account_id, profile)
 		return nil, "exists"
 	end
 	local now = ctx.now()
-	local id = ctx.sql:insert(
+	local ok, id = pcall(ctx.sql.insert, ctx.sql,
 		"INSERT INTO players (account_id, nickname, sex, head_id, head_url, gold, created_at, updated_at) "
 			.. "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 		account_id, profile.nickname, profile.sex or 0, profile.head_id or 0, profile.head_url or "",
 		profile.gold or 0, now, now)
+	if not ok then
+		-- a concurrent login of the same account won the race (the UNIQUE index decides)
+		if M.get_by_account(ctx, account_id) then
+			return nil, "exists"
+		end
+		error(id, 0)
+	end
 	return M.get(ctx, id)
 end
 

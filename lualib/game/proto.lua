@@ -9,6 +9,8 @@
 --   codec:response(name, session, body, ud)  -> packet
 --   codec:error(session, code, ud)           -> packet ({code} decodes as any response)
 --   codec:push(name, body, ud)               -> packet
+--   codec:prepare(name, body) -> prep; codec:push_prepared(prep, ud) -> packet (one body
+--                                     encoding for many receivers)
 
 local skynet = require "skynet"
 local sproto = require "sproto"
@@ -105,6 +107,19 @@ function Codec:push(name, body, ud)
 		return core.pack(header(self, p.tag, nil, ud) .. core.encode(p.request, body))
 	end
 	return core.pack(header(self, p.tag, nil, ud))
+end
+
+-- A push body encoded once for many receivers: only the header (their ud) differs.
+function Codec:prepare(name, body)
+	local p = query(self.s2c, name)
+	if not p then
+		error("unknown push " .. tostring(name), 2)
+	end
+	return { tag = p.tag, body = p.request and core.encode(p.request, body) or "" }
+end
+
+function Codec:push_prepared(prep, ud)
+	return core.pack(header(self, prep.tag, nil, ud) .. prep.body)
 end
 
 -- True when `name` is a push the s2c schema defines.

@@ -6,12 +6,37 @@
 --   push.send(ctx, "seat_state", body)
 --   push.many({ctx1, ctx2, ...}, "desk_phase", body)   one message per watchdog
 --   push.deliver(uids, "chat_message", body)           to every gate node; each delivers to
---                                                      the listed players it holds
+--                                                      the listed players it holds (online
+--                                                      or offline: kept for the replay)
 --   push.update(ctx, { desk = false })                 change the session's context
 
 local node = require "game.node"
 
 local push = {}
+
+-- The body is encoded here once (sproto, as the client gets it) and crosses to the gates as
+-- one string: no table to copy per gate worker and per receiver. Services of a node that has
+-- no client protocol loaded send the table.
+local codec
+
+local function prepared(name, body)
+	if codec == nil then
+		local ok, c = pcall(function()
+			return require("game.proto").codec()
+		end)
+		codec = ok and c or false
+	end
+	if codec then
+		local ok, prep = pcall(codec.prepare, codec, name, body)
+		if ok then
+			prep.prepared = true
+			return prep
+		end
+		require("skynet").error(string.format("push %s: cannot encode: %s", name, prep))
+		return nil
+	end
+	return body
+end
 
 local function target(ctx)
 	return { fd = ctx.fd, conn = ctx.conn, uid = ctx.uid, inc = ctx.inc }
@@ -19,6 +44,10 @@ end
 
 function push.send(ctx, name, body)
 	if not (ctx and ctx.gate) then
+		return
+	end
+	body = prepared(name, body)
+	if not body then
 		return
 	end
 	local ok, err = pcall(node.send_at, ctx.gate, ctx.watchdog, "push", target(ctx), name, body)
@@ -29,6 +58,10 @@ function push.send(ctx, name, body)
 end
 
 function push.many(ctxs, name, body)
+	body = prepared(name, body)
+	if not body then
+		return
+	end
 	local groups, order = {}, {}
 	for _, ctx in ipairs(ctxs) do
 		if ctx.gate then
@@ -58,13 +91,24 @@ function push.update(ctx, fields)
 	end
 end
 
+local deliveries = 0
+
+-- Every gate node gets the list and delivers to the players it holds. The delivery id lets
+-- a session moving between gates stamp each delivery once.
 function push.deliver(uids, name, body)
 	if #uids == 0 then
 		return 0
 	end
+	body = prepared(name, body)
+	if not body then
+		return 0
+	end
+	deliveries = deliveries + 1
+	local skynet = require "skynet"
+	local did = string.format("%s:%x:%d", node.name(), skynet.self(), deliveries)
 	local gates = node.nodes("watchdog")
 	for _, gate in ipairs(gates) do
-		local ok, err = pcall(node.send_at, gate, "watchdog", "deliver", uids, name, body)
+		local ok, err = pcall(node.send_at, gate, "watchdog", "deliver", uids, name, body, did)
 		if not ok then
 			require("skynet").error(string.format("deliver %s to gate %s: %s", name, gate, err))
 		end

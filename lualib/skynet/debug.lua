@@ -56,9 +56,23 @@ local function init(skynet, export)
 		function dbgcmd.RUN(source, filename, ...)
 			local inject = require "skynet.inject"
 			local args = table.pack(...)
-			local ok, output = inject(skynet, source, filename, args, export.dispatch, skynet.register_protocol)
+			local ok, output = inject(skynet, source, filename, args, export.proto, export.dispatch, skynet.register_protocol)
 			collectgarbage "collect"
 			skynet.ret(skynet.pack(ok, table.concat(output, "\n")))
+		end
+
+		-- hotfix: replace this service's functions with a new version of one of its files,
+		-- keeping its state (lualib/skynet/hotfix.lua); nothing changes when it fails.
+		function dbgcmd.HOTFIX(source, filename, realfile, modname)
+			local hotfix = require "skynet.hotfix"
+			local ok, out = pcall(hotfix.apply, skynet, export, source, filename, realfile, modname)
+			if ok then
+				skynet.error(table.concat(out, "\n"))
+				skynet.ret(skynet.pack(true, table.concat(out, "\n")))
+			else
+				skynet.error(string.format("hotfix %s failed, old code kept: %s", tostring(filename), tostring(out)))
+				skynet.ret(skynet.pack(false, tostring(out)))
+			end
 		end
 
 		function dbgcmd.TERM(service)

@@ -7,6 +7,7 @@ local skynet = require "skynet"
 local conf = require "game.conf"
 local errors = require "game.errors"
 local online = require "game.online"
+local metrics = require "cirrus.metrics"
 local push = require "game.push"
 
 local queue = {}
@@ -20,24 +21,37 @@ local waiting = {} -- FIFO of entries { ctx, token, result }
 local head = 1
 local by_conn = {} -- conn -> entry
 local live = 0 -- entries still waiting
+local queued = metrics.gauge("cirrus_game_queued_logins", "Logins waiting in the login queue.")
 local tokens, refilled = RATE, skynet.now()
 local pending = {} -- admitted logins not yet online: conn -> expiry (cs)
 local admitted_log = {} -- recent admission times (cs), for the wait estimate
 local online_count, counted_at = 0, -1
 
+-- Admitted logins count against max_online until they are online (done) or expire; the
+-- count is kept as a number (this runs on every login) and expiries are swept once a second.
+local pending_n, swept = 0, 0
+
 local function pending_count()
-	local n, now = 0, skynet.now()
-	for conn, expiry in pairs(pending) do
-		if expiry < now then
-			pending[conn] = nil
-		else
-			n = n + 1
+	local now = skynet.now()
+	if now - swept >= 100 then
+		swept = now
+		for conn, expiry in pairs(pending) do
+			if expiry < now then
+				pending[conn] = nil
+				pending_n = pending_n - 1
+			end
 		end
 	end
-	return n
+	return pending_n
 end
 
--- Online players, read from the store at most every 100 ms while logins flow.
+local function unpend(conn)
+	if pending[conn] then
+		pending[conn] = nil
+		pending_n = pending_n - 1
+	end
+end
+
 local function online_now()
 	local now = skynet.now()
 	if now - counted_at >= 10 then
@@ -62,6 +76,9 @@ end
 
 local function admitted(ctx)
 	local now = skynet.now()
+	if not pending[ctx.conn] then
+		pending_n = pending_n + 1
+	end
 	pending[ctx.conn] = now + 1000
 	admitted_log[#admitted_log + 1] = now
 	if #admitted_log > 1000 then
@@ -105,6 +122,7 @@ local function pump()
 			head = head + 1
 			by_conn[e.ctx.conn] = nil
 			live = live - 1
+			queued:set(live)
 			e.result = errors.OK
 			admitted(e.ctx)
 			skynet.wakeup(e)
@@ -130,6 +148,7 @@ function queue.admit(ctx)
 	waiting[#waiting + 1] = e
 	by_conn[ctx.conn] = e
 	live = live + 1
+	queued:set(live)
 	notify(e, length())
 	skynet.wait(e)
 	return e.result
@@ -138,10 +157,11 @@ end
 -- The connection of a waiting login closed.
 function queue.cancel(conn)
 	local e = by_conn[conn]
-	pending[conn] = nil
+	unpend(conn)
 	if e then
 		by_conn[conn] = nil
 		live = live - 1
+		queued:set(live)
 		e.result = errors.UNAVAILABLE
 		skynet.wakeup(e)
 	end
@@ -149,8 +169,11 @@ end
 
 -- An admitted login is online now (it counts in online_players).
 function queue.done(conn)
-	pending[conn] = nil
-	counted_at = -1
+	if pending[conn] then
+		unpend(conn)
+		-- online now; the store's count catches up at the next refresh
+		online_count = online_count + 1
+	end
 end
 
 function queue.stats()

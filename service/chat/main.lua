@@ -9,6 +9,7 @@ local errors = require "game.errors"
 local conf = require "game.conf"
 local online = require "game.online"
 local push = require "game.push"
+local metrics = require "cirrus.metrics"
 
 local C = role.new "chat"
 
@@ -18,6 +19,14 @@ local INTERVAL = conf.number("chat_interval", 1) * 100 -- centiseconds per token
 local HISTORY = 50
 
 local buckets = {} -- uid -> { tokens, at }
+
+-- /metrics: messages sent, per scope (docs/OPS.md)
+local SCOPES = { "hall", "game", "node", "room", "desk" }
+local m_messages = {}
+for i, name in ipairs(SCOPES) do
+	m_messages[i] = metrics.counter("cirrus_game_chat_messages_total", "Chat messages delivered, per scope.",
+		{ scope = name })
+end
 
 local function allow(uid)
 	local now = skynet.now()
@@ -95,6 +104,7 @@ function C.client.chat(ctx, args)
 	local S = online.store()
 	local members = S:smembers(key)
 	push.deliver(members, "chat_message", msg)
+	m_messages[args.scope]:inc()
 	local hkey = "chat_history:" .. key
 	S:rpush(hkey, skynet.packstring(msg))
 	S:ltrim(hkey, -HISTORY, -1)

@@ -16,10 +16,17 @@ local conf = require "game.conf"
 local node = require "game.node"
 local online = require "game.online"
 local lock = require "game.lock"
+local window = require "game.window"
 local crypt = require "cirrus.crypt"
 local dbhelper = require "dbhelper"
+local metrics = require "cirrus.metrics"
 
 local L = role.new "login"
+
+-- /metrics (docs/OPS.md): the game-wide online set, counted once a second (the login queue
+-- admits against the same count)
+local m_online = metrics.gauge("cirrus_game_online_players",
+	"Players online in the whole game (the online_players set, reconnect window included); every login node reports it: take max().")
 
 local START_GOLD = conf.number("start_gold", 10000)
 local RECONNECT_WINDOW = conf.number("reconnect_window", 300)
@@ -61,12 +68,14 @@ local function rejoin_room(uid, rec, ctx)
 	return nil
 end
 
--- Make this connection the player's session (runs under the player's lock).
+-- Make this connection the player's session: a new login (incarnation) with a fresh packet
+-- sequence (runs under the player's lock).
 local function bind(ctx, uid, nickname, token)
 	local S = online.store()
 	local old = online.get(uid)
 	local inc = S:incr("player_inc:" .. uid)
 	token = token or crypt.token(16)
+	window.clear(uid)
 	online.set(uid, {
 		uid = uid,
 		session = ctx.conn,
@@ -114,7 +123,13 @@ local function come_online(ctx, p)
 			return code
 		end
 	end
-	local ok, update, token = pcall(node.call, "login", p.id, "bind", ctx, p.id, p.nickname)
+	-- the player's records change on the login node their uid picks: here, most of the time
+	local ok, update, token
+	if node.pick("login", p.id) == node.name() then
+		ok, update, token = pcall(L.cmd.bind, ctx, p.id, p.nickname)
+	else
+		ok, update, token = pcall(node.call, "login", p.id, "bind", ctx, p.id, p.nickname)
+	end
 	pcall(node.send, "auth", "queue", "done", ctx.conn)
 	if not ok then
 		role.log(p.id, "bind failed: %s", update)
@@ -153,30 +168,61 @@ function L.client.login(ctx, args)
 	return come_online(ctx, p)
 end
 
+-- Reconnect: the same login (incarnation) on a new connection, on any gate. The room pushes
+-- to the new connection from now on (the watchdog holds them until this answer), the old
+-- session stops and hands its packet sequence over (or, its gate gone, the replay window
+-- tells where it stopped), and the watchdog replays what the client missed.
 function L.client.reconnect(ctx, args)
 	local uid, token = math.tointeger(args.uid), args.token
-	if not uid or type(token) ~= "string" then
+	local last_seq = math.tointeger(args.last_seq) or 0
+	if not uid or type(token) ~= "string" or last_seq < 0 then
 		return errors.BAD_REQUEST
 	end
 	return lock.run(uid, function()
 		local rec = online.get(uid)
-		if not rec or rec.token ~= token then
+		if not rec or rec.token ~= token or not rec.inc then
 			return errors.BAD_RECONNECT
 		end
-		local update = bind(ctx, uid, rec.nickname, token)
-		role.log(uid, "reconnected on %s fd %d (inc %d)", ctx.gate, ctx.fd, update.inc)
+		local inc = rec.inc
+		local sctx = session_ctx(ctx, uid, inc, rec.nickname)
+		local place = rejoin_room(uid, rec, sctx)
+		local seq, delivered
+		if rec.gate and rec.watchdog then
+			local ok, r = pcall(node.call_at, rec.gate, rec.watchdog, "retire", uid, inc, sctx)
+			if ok and r then
+				seq, delivered = r.seq, r.delivered
+			elseif not ok then
+				role.log(uid, "the old session on %s is gone: %s", rec.gate, r)
+			end
+		end
+		if not seq then
+			seq = window.last(uid, inc)
+		end
+		online.set(uid, {
+			session = ctx.conn, gate = ctx.gate, watchdog = ctx.watchdog, fd = ctx.fd, ip = ctx.ip or "",
+			offline = 0,
+		})
+		role.log(uid, "reconnected on %s fd %d (inc %d, seq %d, client at %d)", ctx.gate, ctx.fd, inc, seq, last_seq)
+		local update = {
+			uid = uid, inc = inc, nickname = rec.nickname, seq = seq, replay = last_seq, delivered = delivered,
+			room = false, desk = false,
+		}
+		if place then
+			update.room, update.desk = place.room, place.desk
+		end
 		local room = update.room
 		return {
-			seq = 0,
-			resumed = false,
+			seq = seq,
+			resumed = false, -- the watchdog decides, from the replay window
 			room_id = room and room.id or 0,
 			desk_id = update.desk or 0,
 		}, update
 	end)
 end
 
--- Log the player out everywhere (runs under the player's lock).
-local function logout(uid, rec, why)
+-- Log the player out everywhere (runs under the player's lock). `gate`: also forget the
+-- session kept on its gate (a logout by the client ends that session itself).
+local function logout(uid, rec, why, gate)
 	if rec.room_addr then
 		local ok, err = pcall(node.call_at, rec.node, rec.room_addr, "logout", uid)
 		if not ok then
@@ -187,6 +233,11 @@ local function logout(uid, rec, why)
 	S:del(online.key(uid))
 	S:srem("online_players", uid)
 	S:srem("fd_hall", uid)
+	window.clear(uid)
+	if gate and rec.gate and rec.watchdog then
+		-- an offline session still kept on its gate goes too
+		pcall(node.send_at, rec.gate, rec.watchdog, "ended", uid, rec.inc)
+	end
 	role.log(uid, "logged out (%s)", why)
 end
 
@@ -201,27 +252,43 @@ function L.client.logout(ctx)
 end
 
 -- A session's connection closed. The seat stays (played automatically) and the player may
--- reconnect within reconnect_window seconds; after that they are logged out.
-function L.cmd.disconnect(uid, inc)
-	lock.run(uid, function()
+-- reconnect within reconnect_window seconds; after that they are logged out. Fenced by the
+-- connection: a reconnect keeps the incarnation, and the old connection's late close must
+-- not mark the new one offline.
+function L.cmd.disconnect(uid, inc, conn)
+	local gone = lock.run(uid, function()
 		local rec = online.get(uid)
-		if not rec or rec.inc ~= inc then
-			return -- a newer session owns the player
+		if not rec or rec.inc ~= inc or rec.session ~= conn then
+			return false -- a newer connection or login owns the player
 		end
 		online.set(uid, { offline = 1, offline_time = os.time() })
 		if rec.room_addr then
-			pcall(node.send_at, rec.node, rec.room_addr, "offline", uid, inc)
+			pcall(node.send_at, rec.node, rec.room_addr, "offline", uid, inc, conn)
 		end
 		role.log(uid, "offline (inc %d)", inc)
+		return true
 	end)
+	if not gone then
+		return
+	end
 	skynet.timeout(RECONNECT_WINDOW * 100, function()
 		lock.run(uid, function()
 			local rec = online.get(uid)
-			if rec and rec.inc == inc and rec.offline == 1 then
-				logout(uid, rec, "no reconnect within " .. RECONNECT_WINDOW .. " s")
+			if rec and rec.inc == inc and rec.session == conn and rec.offline == 1 then
+				logout(uid, rec, "no reconnect within " .. RECONNECT_WINDOW .. " s", true)
 			end
 		end)
 	end)
 end
 
-role.start(L)
+role.start(L, function()
+	skynet.fork(function()
+		while true do
+			local ok, n = pcall(online.count)
+			if ok then
+				m_online:set(n)
+			end
+			skynet.sleep(100)
+		end
+	end)
+end)

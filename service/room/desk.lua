@@ -5,6 +5,8 @@
 --   hooks.broadcast(ctxs, name, body)  several
 --   hooks.settle(desk, record)         the SQL transaction; returns { [uid] = gold } or raises
 --   hooks.stood(p, why)                the desk freed p's seat on its own (end of round)
+--   hooks.playing(desk)                a round began or ended (desk:playing() changed)
+--   hooks.finished(desk, void)         a round ended with game_end (void: not settled)
 -- A player `p` is the room's record: { uid, nickname, avatar, gold, online, ctx, desk, seat }.
 
 local skynet = require "skynet"
@@ -227,8 +229,9 @@ end
 
 -- ---- the waiting phase ----
 
+-- Ready is taken while waiting and during the settle countdown (for the next round).
 function Desk:ready(p, flag)
-	if self.phase ~= WAIT then
+	if self.phase ~= WAIT and self.phase ~= SETTLE then
 		return errors.WRONG_PHASE
 	end
 	if flag and p.gold < self.room.min_gold then
@@ -310,6 +313,7 @@ function Desk:start_round()
 		end
 	end
 	enter(self, BID, self.room.seconds.bid, Desk.finish_bid)
+	self.hooks.playing(self)
 	self:act_for_all_away()
 end
 
@@ -497,7 +501,8 @@ function Desk:finish_open()
 	self:cancel()
 	self.phase = SETTLE
 	phase_push(self, self.room.seconds.settle)
-	self:settle()
+	-- the settlement waits for SQL; the move that ended the round is answered meanwhile
+	skynet.fork(self.settle, self)
 end
 
 -- ---- settlement ----
@@ -555,27 +560,32 @@ function Desk:settle()
 		}
 	end
 	self:broadcast("game_end", { desk_id = self.id, round = self.round, banker = self.banker, results = results, void = void })
+	self.hooks.finished(self, void)
 	self:after(room.seconds.settle, Desk.end_round)
 end
 
 function Desk:end_round()
 	self.phase = WAIT
+	self.hooks.playing(self)
 	self.banker, self.banker_times = -1, 0
 	for i = 0, SEATS - 1 do
 		local s = self.seats[i]
 		if s then
 			s.playing = false
-			if s.leaving then
+			local why = (s.leaving and "left") or (s.p.gold < self.room.min_gold and "low gold")
+			if why then
 				stand(self, s)
-				self.hooks.stood(s.p, "left")
-			elseif s.p.gold < self.room.min_gold then
-				stand(self, s)
-				self.hooks.stood(s.p, "low gold")
+				-- stood-up players are no longer in the broadcast: tell them the seat is gone
+				self.hooks.push(s.p, "seat_state", { desk_id = self.id, seats = self:seats_view(), stood = true })
+				self.hooks.stood(s.p, why)
 			end
 		end
 	end
 	self:seat_state()
 	self:check_start()
+	if self.phase == WAIT and not self.countdown then
+		phase_push(self, 0) -- waiting for ready players again
+	end
 end
 
 -- ---- what a player sees ----

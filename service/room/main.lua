@@ -12,6 +12,7 @@ local online = require "game.online"
 local push = require "game.push"
 local crypt = require "cirrus.crypt"
 local dbhelper = require "dbhelper"
+local metrics = require "cirrus.metrics"
 local desk = require "desk"
 
 local sid, room_id = ...
@@ -25,6 +26,17 @@ local desks = {}
 local players = {} -- uid -> { uid, nickname, avatar, gold, online, ctx, desk, seat, logout }
 local count = 0
 local stopped = false
+
+-- /metrics (docs/OPS.md)
+local labels = { server = sid, room = room_id }
+local m_playing = metrics.gauge("cirrus_game_desks_playing", "Desks with a round in progress.", labels)
+local m_players = metrics.gauge("cirrus_game_room_players", "Players in a room instance.", labels)
+local m_games = {}
+for _, result in ipairs { "settled", "void" } do
+	m_games[result] = metrics.counter("cirrus_game_games_finished_total",
+		"Rounds played to game_end (void: the settlement failed and no gold moved).",
+		{ server = sid, room = room_id, result = result })
+end
 
 local function log(uid, fmt, ...)
 	role.log(uid, "[room %d/%d] " .. fmt, sid, room_id, ...)
@@ -86,6 +98,7 @@ end
 local function remove(p)
 	players[p.uid] = nil
 	count = count - 1
+	m_players:set(count)
 	local S = online.store()
 	S:srem(online.scope(2, room.game), p.uid)
 	S:srem(online.scope(3, sid), p.uid)
@@ -111,6 +124,20 @@ end
 
 function hooks.settle(d, rec)
 	return dbhelper.call("game", "settle", string.format("%d:%d:%d", sid, room_id, d.id), rec)
+end
+
+function hooks.playing()
+	local n = 0
+	for _, d in ipairs(desks) do
+		if d:playing() then
+			n = n + 1
+		end
+	end
+	m_playing:set(n)
+end
+
+function hooks.finished(_, void)
+	m_games[void and "void" or "settled"]:inc()
 end
 
 function hooks.stood(p, why)
@@ -296,6 +323,7 @@ function R.cmd.enter(ctx, player)
 	players[ctx.uid] = p
 	R.seen[ctx.uid] = ctx.inc
 	count = count + 1
+	m_players:set(count)
 	local S = online.store()
 	S:sadd(online.scope(2, room.game), p.uid)
 	S:sadd(online.scope(3, sid), p.uid)
@@ -322,9 +350,9 @@ function R.cmd.rebind(uid, ctx)
 	return { desk = p.desk and p.desk.id or false }
 end
 
-function R.cmd.offline(uid, inc)
+function R.cmd.offline(uid, inc, conn)
 	local p = players[uid]
-	if p and p.ctx.inc == inc and p.online then
+	if p and p.ctx.inc == inc and (conn == nil or p.ctx.conn == conn) and p.online then
 		log(uid, "offline: the desk plays for this seat")
 		if p.desk then
 			p.desk:set_online(p, false)

@@ -14,6 +14,8 @@ end
 
 local role = require "game.role"
 local conf = require "game.conf"
+local node = require "game.node"
+local online = require "game.online"
 
 local W = role.new "watchdog"
 local workers = {}
@@ -54,9 +56,9 @@ end
 
 function SOCKET.data() end
 
-function W.cmd.deliver(uids, name, body)
+function W.cmd.deliver(uids, name, body, did)
 	for _, w in ipairs(workers) do
-		skynet.send(w, "lua", "deliver", uids, name, body)
+		skynet.send(w, "lua", "deliver", uids, name, body, did)
 	end
 end
 
@@ -70,8 +72,82 @@ function W.cmd.count()
 	return conns, players
 end
 
+local push_port
+local draining = false
+
+-- Where clients reach this gate, for the other gates' redirects (the `gate_addrs` hash).
+local function public_address()
+	local host = conf.string("gate_public_host", nil) or conf.string("gate_address", "127.0.0.1")
+	if host == "0.0.0.0" then
+		host = "127.0.0.1"
+	end
+	local ports = {}
+	for _, g in pairs(gates) do
+		ports[g.protocol] = g.port
+	end
+	return string.format("%s:%d:%d", host, ports.tcp or 0, ports.ws or 0)
+end
+
+-- Another live gate node to send clients to: in discovery and in gate_addrs.
+local function other_gate()
+	local addrs = online.store():hgetall("gate_addrs")
+	for _, name in ipairs(node.nodes("watchdog")) do
+		local a = addrs[name]
+		if name ~= node.name() and a then
+			local host, port, ws = a:match "^(.+):(%d+):(%d+)$"
+			if host then
+				return { node = name, host = host, port = tonumber(port), ws_port = tonumber(ws) }
+			end
+		end
+	end
+end
+
+-- Console `drain`: close the listeners, send every client to another gate, exit once the
+-- last connection is gone (or past drain_timeout, kicking the rest with reason 3).
+function W.cmd.drain()
+	if draining then
+		return "already draining"
+	end
+	local to = other_gate()
+	if not to then
+		return "no other live gate to send the clients to: not draining"
+	end
+	draining = true
+	online.store():hdel("gate_addrs", node.name())
+	for gate in pairs(gates) do
+		skynet.call(gate, "lua", "close")
+	end
+	local n = 0
+	for _, w in ipairs(workers) do
+		n = n + skynet.call(w, "lua", "drain", to)
+	end
+	skynet.error(string.format("watchdog: draining %d connections to %s (%s:%d)", n, to.node, to.host, to.port))
+	skynet.fork(function()
+		local deadline = skynet.now() + conf.number("drain_timeout", 60) * 100
+		while true do
+			skynet.sleep(20)
+			local conns = W.cmd.count()
+			if conns == 0 then
+				break
+			end
+			if skynet.now() > deadline then
+				skynet.error(string.format("watchdog: %d connections left after drain_timeout: kicked", conns))
+				for _, w in ipairs(workers) do
+					skynet.send(w, "lua", "kick_all", 3, "maintenance")
+				end
+				skynet.sleep(100)
+				break
+			end
+		end
+		skynet.error("watchdog: drained, the node exits")
+		skynet.sleep(10) -- let the logger write that
+		skynet.abort()
+	end)
+	return string.format("draining %d connections to %s", n, to.node)
+end
+
 function W.cmd.ports()
-	local out = {}
+	local out = { push = push_port }
 	for _, g in pairs(gates) do
 		out[g.protocol] = g.port
 	end
@@ -126,4 +202,6 @@ role.start(W, function()
 	if ws then
 		open_gate("ws", ws)
 	end
+	push_port = require("http_push")()
+	online.store():hset("gate_addrs", node.name(), public_address())
 end)

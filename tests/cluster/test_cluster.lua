@@ -87,4 +87,26 @@ T.case("a node that goes down fails calls fast; once back, calls work again", fu
 	T.eq(cluster.call("c", "@echo", "echo", "back"), "back")
 end)
 
+-- After the cases above: calls to b and c went through, c's failed while it was down.
+T.case("this node's /metrics counts links, calls and failures per peer", function()
+	local httpc = require "http.httpc"
+	local port = skynet.getenv "metrics_port"
+	T.ok(port, "the harness starts node a with metrics_port")
+	local status, body = httpc.get("127.0.0.1:" .. port, "/metrics")
+	T.eq(status, 200)
+	local function value(name, peer)
+		local v = body:match("\n" .. name .. "{peer=\"" .. peer .. "\"} ([%d.e+-]+)\n")
+		T.ok(v, name .. " for " .. peer .. " in:\n" .. body)
+		return tonumber(v)
+	end
+	T.eq(value("cirrus_cluster_link_up", "b"), 1)
+	T.eq(value("cirrus_cluster_link_up", "c"), 1, "c is back")
+	T.ok(value("cirrus_cluster_calls_total", "b") >= 7, "calls to b")
+	-- remote raise, unknown name, query of an unregistered name (+ wait_up tries before b was up)
+	T.ok(value("cirrus_cluster_call_failures_total", "b") >= 3, "failed calls to b")
+	T.ok(value("cirrus_cluster_call_failures_total", "c") >= 3, "calls to c while it was down")
+	T.ok(value("cirrus_cluster_sends_total", "b") >= 100, "sends to b")
+	T.eq(value("cirrus_cluster_sends_total", "c"), 6, "abort + five queued")
+end)
+
 T.start()

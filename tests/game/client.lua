@@ -11,5 +11,7 @@ game_host = "127.0.0.1"
 game_port = "$CIRRUS_GAME_PORT"
 game_ws_port = "$CIRRUS_GAME_WS_PORT"
 game_console = "$CIRRUS_GAME_CONSOLE"
+game_push_port = "$CIRRUS_GAME_PUSH_PORT"
+game_extra = "$CIRRUS_GAME_EXTRA" -- "key=value,..." for suites that need more (test_gates)
 game_run = "$CIRRUS_GAME_RUN"  -- distinguishes device ids between runs
 game_dir = "$CIRRUS_GAME_DIR"  -- the game node's data folder (files shared with the harness)

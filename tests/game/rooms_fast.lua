@@ -5,7 +5,8 @@ return {
 		base_score = 1,
 		min_gold = 100,
 		desks = 20,
-		seconds = { ready = 1, bid = 2, bet = 2, open = 2, settle = 1 },
+		-- settle long enough for test_play to ready and leave during it
+		seconds = { ready = 1, bid = 2, bet = 2, open = 2, settle = 3 },
 	},
 	[2] = {
 		name = "High",

@@ -19,7 +19,7 @@ T.case("players and their gold survive a node restart", function()
 		n = n + 1
 	end
 	f:close()
-	T.eq(n, 4)
+	T.eq(n, 2)
 end)
 
 T.start()

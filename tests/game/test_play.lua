@@ -117,9 +117,11 @@ T.case("four players play a round; settlement matches the rules and is stored", 
 	for _, r in ipairs(e.results) do
 		T.eq(cs[1]:call("player_info", { uid = r.uid }).player.gold, r.gold, "stored gold of " .. r.uid)
 	end
-	-- for test_persist.lua, after the harness restarts the node
+	-- for test_persist.lua, after the harness restarts the node (players 3 and 4 do not play
+	-- the next round below)
 	local f = assert(io.open(skynet.getenv "game_dir" .. "/golds.txt", "w"))
-	for i, c in ipairs(cs) do
+	for i = 3, 4 do
+		local c = cs[i]
 		for _, r in ipairs(e.results) do
 			if r.uid == c.uid then
 				f:write(string.format("play-%s-%d %d %d\n", RUN, i, r.uid, r.gold))
@@ -134,16 +136,27 @@ T.case("four players play a round; settlement matches the rules and is stored", 
 	for _, c in ipairs(cs) do
 		T.eq(c.ud_errors, 0, "ud continuity")
 	end
-	-- back to waiting: ready again is allowed after the settle countdown
-	T.ok(cs[1]:wait("seat_state", function(b)
-		for _, s in ipairs(b.seats) do
-			if s.playing then
-				return false
-			end
-		end
-		return true
-	end), "seats back to waiting")
+	-- ready for the next round is taken during the settle countdown; the fourth player leaves
+	-- (pending until the round is over) and is told when the desk freed the seat
+	for i = 1, 2 do
+		T.eq(cs[i]:call("desk_ready", { ready = true }).code, 0, "ready during settle " .. i)
+	end
+	local lv = cs[4]:call("desk_leave", {})
+	T.eq(lv.code, 0, "desk_leave")
+	T.eq(lv.pending, true, "leaving after game_end waits for the round's end")
+	local st = T.ok(cs[4]:wait("seat_state", function(b) return b.stood end), "stood seat_state")
+	for _, s in ipairs(st.seats) do
+		T.ok(s.uid ~= cs[4].uid, "the seat is free")
+	end
+	-- the two ready players start the next round (after the ready countdown: the third is not
+	-- ready); the third sits it out
+	for i = 1, 3 do
+		local gs = T.ok(cs[i]:wait("game_start", function(b) return b.round == round + 1 end), "round 2 " .. i)
+		T.eq(#gs.hand, i < 3 and 4 or 0)
+	end
+	T.eq(cs[4]:call("room_leave", {}).code, 0, "room_leave once stood")
 	for _, c in ipairs(cs) do
+		T.eq(c.ud_errors, 0, "ud continuity")
 		c:call("logout", {})
 		c:close()
 	end
@@ -176,6 +189,8 @@ T.case("timeouts play for absent players: bid 0, bet 1, cards opened", function(
 	T.eq(bids, 2)
 	T.eq(bets, 1)
 	T.eq(#e.results, 2)
+	-- nobody is ready at the round's end: the desk says it waits
+	T.ok(cs[1]:wait("desk_phase", function(b) return b.phase == 0 and b.round == e.round end, 10), "phase 0")
 	for _, c in ipairs(cs) do
 		c:close()
 	end

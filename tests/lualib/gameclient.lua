@@ -27,22 +27,25 @@ local C2S, S2C
 local Client = {}
 Client.__index = Client
 
-function gc.connect(host, port)
+-- `prev`: the client of an earlier connection of the same login (reconnect): its sproto host
+-- (answers to requests sent there may be replayed here), session counter and last ud go on.
+function gc.connect(host, port, prev)
 	C2S = C2S or read_schema("proto.c2s.sproto")
 	S2C = S2C or read_schema("proto.s2c.sproto")
 	local fd = assert(socket.open(host, port))
-	local host_ = S2C:host "package"
+	local host_ = prev and prev.host or S2C:host "package"
 	local c = setmetatable({
 		fd = fd,
 		host = host_,
-		request = host_:attach(C2S),
-		session = 0,
+		request = prev and prev.request or host_:attach(C2S),
+		session = prev and prev.session or 0,
 		waiting = {}, -- session -> { body, ud } once answered; token while waiting
 		answers = {},
 		pushes = {}, -- in arrival order: { name, body, ud }
 		push_waiters = {},
-		last_ud = nil,
+		last_ud = prev and prev.last_ud,
 		ud_errors = 0,
+		names = {}, -- session -> request name
 		closed = false,
 	}, Client)
 	skynet.fork(function()
@@ -71,9 +74,16 @@ function Client:reader()
 		if not pkt then
 			break
 		end
-		local kind, a, b, c, d = self.host:dispatch(pkt)
-		if kind == "RESPONSE" then
+		local ok, kind, a, b, c, d = pcall(self.host.dispatch, self.host, pkt)
+		if not ok then
+			-- e.g. a second answer to a session already answered: counted, not fatal
+			self.bad_packets = (self.bad_packets or 0) + 1
+			self.last_bad = kind
+		elseif kind == "RESPONSE" then
 			track_ud(self, c)
+			if self.names[a] == "reconnect" and b and b.code == 0 and b.resumed == false then
+				self.last_ud = b.seq -- not resumed: the sequence goes on from the server's seq
+			end
 			self.answers[a] = { body = b, ud = c }
 			local token = self.waiting[a]
 			if token then
@@ -103,6 +113,7 @@ end
 -- Send a request without waiting; returns its session.
 function Client:send(name, args)
 	self.session = self.session + 1
+	self.names[self.session] = name
 	socket.write(self.fd, string.pack(">s2", self.request(name, args or {}, self.session)))
 	return self.session
 end
@@ -174,6 +185,12 @@ end
 function Client:close()
 	if not self.closed then
 		socket.close(self.fd)
+		-- our side is closed: nothing more will be read, whatever the reader still waits on
+		self.closed = true
+		for s, token in pairs(self.waiting) do
+			self.waiting[s] = nil
+			skynet.wakeup(token)
+		end
 	end
 end
 

@@ -3,8 +3,10 @@
 //! queue for pushes made while the link reconnects.
 
 use super::wire::{self, Addr, ResponseReader};
+use crate::metrics::{self, Counter, Gauge};
 use bytes::{Bytes, BytesMut};
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -31,6 +33,43 @@ pub enum Op {
 #[derive(Clone)]
 pub struct Link {
     tx: mpsc::UnboundedSender<Op>,
+    pub metrics: Arc<PeerMetrics>,
+}
+
+/// Per peer node, for `/metrics`.
+pub struct PeerMetrics {
+    pub up: Arc<Gauge>,
+    pub calls: Arc<Counter>,
+    pub failures: Arc<Counter>,
+    pub pushes: Arc<Counter>,
+}
+
+impl PeerMetrics {
+    fn new(node: &str) -> PeerMetrics {
+        let l = [("peer", node)];
+        PeerMetrics {
+            up: metrics::gauge(
+                "cirrus_cluster_link_up",
+                "1 while the link to a peer node is connected, 0 while it is down.",
+                &l,
+            ),
+            calls: metrics::counter(
+                "cirrus_cluster_calls_total",
+                "cluster.call requests sent to a peer node.",
+                &l,
+            ),
+            failures: metrics::counter(
+                "cirrus_cluster_call_failures_total",
+                "cluster.call requests to a peer that failed (link down, remote error).",
+                &l,
+            ),
+            pushes: metrics::counter(
+                "cirrus_cluster_sends_total",
+                "cluster.send messages submitted to a peer node.",
+                &l,
+            ),
+        }
+    }
 }
 
 impl Link {
@@ -41,10 +80,12 @@ impl Link {
         connect_timeout: Duration,
     ) -> Link {
         let (tx, rx) = mpsc::unbounded_channel();
+        let metrics = Arc::new(PeerMetrics::new(&node));
+        let up = metrics.up.clone();
         crate::node::node()
             .io()
-            .spawn(run(node, resolve, connect_timeout, rx));
-        Link { tx }
+            .spawn(run(node, resolve, connect_timeout, rx, up));
+        Link { tx, metrics }
     }
 
     pub fn submit(&self, op: Op) -> Result<(), Op> {
@@ -64,6 +105,7 @@ async fn run(
     resolve: impl Fn() -> Option<String> + Sync,
     timeout: Duration,
     mut rx: mpsc::UnboundedReceiver<Op>,
+    up: Arc<Gauge>,
 ) {
     let mut session: u32 = 0;
     let mut backoff = Duration::from_millis(100);
@@ -78,6 +120,7 @@ async fn run(
                 Ok(c) => {
                     backoff = Duration::from_millis(100);
                     conn = Some(c);
+                    up.set(1.0);
                 }
                 Err(e) => {
                     last_error = e;
@@ -135,6 +178,7 @@ async fn run(
                         };
                         if let Some(why) = why {
                             drop_conn(&node, &mut conn, &why);
+                            up.set(0.0);
                             last_error = format!("cluster node {node}: link dropped ({why})");
                             retry_at = Instant::now() + backoff;
                         }
@@ -174,6 +218,7 @@ async fn run(
         if let Err(e) = c.stream.write_all(&out).await {
             let why = format!("write failed: {e}");
             drop_conn(&node, &mut conn, &why);
+            up.set(0.0);
             last_error = format!("cluster node {node}: link dropped ({why})");
             retry_at = Instant::now() + backoff;
         }

@@ -212,20 +212,28 @@ impl Cluster {
         msg: bytes::Bytes,
     ) -> Result<bytes::Bytes, String> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.link(node)?
-            .submit(Op::Call {
-                addr,
-                msg,
-                reply: tx,
-            })
-            .map_err(|_| format!("cluster node {node}: link closed"))?;
-        rx.await
-            .map_err(|_| format!("cluster node {node}: link closed"))?
+        let link = self.link(node)?;
+        link.metrics.calls.inc();
+        let r = match link.submit(Op::Call {
+            addr,
+            msg,
+            reply: tx,
+        }) {
+            Ok(()) => rx
+                .await
+                .unwrap_or_else(|_| Err(format!("cluster node {node}: link closed"))),
+            Err(_) => Err(format!("cluster node {node}: link closed")),
+        };
+        if r.is_err() {
+            link.metrics.failures.inc();
+        }
+        r
     }
 
     pub fn send(&self, node: &str, addr: Addr, msg: bytes::Bytes) -> Result<(), String> {
-        self.link(node)?
-            .submit(Op::Push { addr, msg })
+        let link = self.link(node)?;
+        link.metrics.pushes.inc();
+        link.submit(Op::Push { addr, msg })
             .map_err(|_| format!("cluster node {node}: link closed"))
     }
 }

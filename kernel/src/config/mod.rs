@@ -34,6 +34,8 @@ const KNOWN: &[&str] = &[
     "logservice",
     "console_port",
     "console_address",
+    "metrics_port",
+    "metrics_address",
     "cluster",
     "nodename",
     "root",

@@ -1,6 +1,8 @@
 //! The debug console: a telnet-style line protocol (loopback by default) for operators.
-//! `list`, `stat`, `mem`, `gc`, `kill`, `exit`, `ping`, `service`, `help`. Commands that need a
-//! Lua service's view (task counts, gc, ping) use skynet's debug protocol through a [`Port`].
+//! `list`, `stat`, `mem`, `gc`, `kill`, `exit`, `ping`, `service`, `help`, and code changes on a
+//! live node: `reload NAME`, `inject ADDR FILE`, `hotfix ADDR FILE [MODULE]`. Commands that
+//! need a Lua service's view (task counts, gc, ping, inject, hotfix) use skynet's debug
+//! protocol through a [`Port`].
 
 use crate::lua::seri::{self, SValue, Writer};
 use crate::node::node;
@@ -95,6 +97,40 @@ async fn session(port: Arc<Port>, stream: tokio::net::TcpStream) {
     }
 }
 
+/// `CMD ADDR FILE ...`: the service, the file as given (relative to the node's working
+/// directory) and the debug command `cmd` with the file's source and name; the caller adds
+/// the rest.
+fn file_command(
+    words: &[&str],
+    cmd: &[u8],
+    usage: &str,
+) -> anyhow::Result<(Handle, String, Writer)> {
+    let h = addr_arg(words)?;
+    let file = words
+        .get(2)
+        .ok_or_else(|| anyhow::anyhow!("usage: {usage}"))?;
+    let src = std::fs::read(file).map_err(|e| anyhow::anyhow!("can't open {file}: {e}"))?;
+    let mut w = Writer::new();
+    w.string(cmd);
+    w.string(&src);
+    w.string(file.as_bytes());
+    Ok((h, file.to_string(), w))
+}
+
+/// A debug command answered with `(ok, text)` (RUN, HOTFIX): text on success, error otherwise.
+async fn debug_run(port: &Port, h: Handle, cmd: Bytes) -> anyhow::Result<String> {
+    let r = port
+        .call(h, PTYPE_DEBUG, cmd, CALL_TIMEOUT)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let v = seri::unpack_svalues(&r).map_err(|e| anyhow::anyhow!("bad debug reply: {e}"))?;
+    let text = v.get(1).map(show).unwrap_or_default();
+    match v.first() {
+        Some(SValue::Bool(true)) => Ok(text),
+        _ => Err(anyhow::anyhow!("{text}")),
+    }
+}
+
 fn debug_cmd(words: &[&str]) -> Bytes {
     let mut w = Writer::new();
     for s in words {
@@ -169,8 +205,25 @@ async fn run(port: &Port, line: &str) -> anyhow::Result<String> {
                 ("ping ADDR", "round trip to a service"),
                 ("service", "list unique services"),
                 ("netstat", "sockets opened through skynet.socket"),
+                (
+                    "drain",
+                    "gate node: send every client to another gate, exit when empty",
+                ),
+                ("start NAME [ARGS]", "launch a Lua service"),
+                (
+                    "reload NAME",
+                    "services NAME launched from now on run the file on disk (code cache rebuilt)",
+                ),
+                (
+                    "inject ADDR FILE",
+                    "run a Lua file inside a service (print goes to the console)",
+                ),
+                (
+                    "hotfix ADDR FILE [MODULE]",
+                    "replace a service's functions with FILE's, keeping its state",
+                ),
             ] {
-                let _ = writeln!(out, "{c:<10} {d}");
+                let _ = writeln!(out, "{c:<26} {d}");
             }
         }
         "list" => {
@@ -252,6 +305,79 @@ async fn run(port: &Port, line: &str) -> anyhow::Result<String> {
                 t.elapsed().as_secs_f64() * 1000.0
             );
         }
+        "start" => {
+            let name = words
+                .get(1)
+                .ok_or_else(|| anyhow::anyhow!("usage: start NAME [ARGS...]"))?;
+            let launcher = n
+                .resolve(".launcher")
+                .ok_or_else(|| anyhow::anyhow!("no .launcher"))?;
+            let mut w = Writer::new();
+            w.string(b"LAUNCH");
+            w.string(b"snlua");
+            w.string(name.as_bytes());
+            for a in &words[2..] {
+                w.string(a.as_bytes());
+            }
+            let r = port
+                .call(launcher, PTYPE_LUA, Bytes::from(w.finish()), CALL_TIMEOUT)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            let v = seri::unpack_svalues(&r).map_err(|e| anyhow::anyhow!("bad reply: {e}"))?;
+            match v.first() {
+                Some(SValue::Int(h)) => {
+                    let _ = writeln!(out, "{}", fmt_handle(*h as Handle));
+                }
+                _ => anyhow::bail!("start {name} failed (see log)"),
+            }
+        }
+        "reload" => {
+            let name = words
+                .get(1)
+                .ok_or_else(|| anyhow::anyhow!("usage: reload NAME"))?;
+            let r = crate::lua::loader::reload(&n.paths.luaservice, name).map_err(|e| {
+                tracing::warn!("console reload {name}: {e}");
+                anyhow::anyhow!(e)
+            })?;
+            tracing::info!(
+                "console reload {name}: {} files recompiled, {} changed",
+                r.files,
+                r.changed.len()
+            );
+            let _ = writeln!(
+                out,
+                "reloaded {name} ({}): {} files recompiled, {} changed",
+                r.path.display(),
+                r.files,
+                r.changed.len()
+            );
+            for p in &r.changed {
+                let _ = writeln!(out, "changed {}", p.display());
+            }
+        }
+        "inject" => {
+            let (h, file, mut w) = file_command(&words, b"RUN", "inject ADDR FILE [ARGS...]")?;
+            for a in &words[3..] {
+                w.string(a.as_bytes());
+            }
+            let text = debug_run(port, h, Bytes::from(w.finish())).await?;
+            tracing::info!("console inject {file} into {}", fmt_handle(h));
+            out.push_str(&text);
+            if !text.is_empty() && !text.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+        "hotfix" => {
+            let (h, file, mut w) = file_command(&words, b"HOTFIX", "hotfix ADDR FILE [MODULE]")?;
+            let real = std::fs::canonicalize(&file)
+                .map_err(|e| anyhow::anyhow!("can't open {file}: {e}"))?;
+            w.string(real.to_string_lossy().as_bytes());
+            if let Some(m) = words.get(3) {
+                w.string(m.as_bytes());
+            }
+            let text = debug_run(port, h, Bytes::from(w.finish())).await?;
+            let _ = writeln!(out, "{text}");
+        }
         "netstat" => {
             for sock in crate::net::table::table().all() {
                 let pending = sock.out.as_ref().map(|o| o.pending()).unwrap_or(0);
@@ -265,6 +391,19 @@ async fn run(port: &Port, line: &str) -> anyhow::Result<String> {
                     pending
                 );
             }
+        }
+        "drain" => {
+            let wd = n
+                .resolve(".watchdog")
+                .ok_or_else(|| anyhow::anyhow!("no gate tier (.watchdog) on this node"))?;
+            let mut w = Writer::new();
+            w.string(b"drain");
+            let r = port
+                .call(wd, PTYPE_LUA, Bytes::from(w.finish()), CALL_TIMEOUT)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            let vals = seri::unpack_svalues(&r).map_err(|e| anyhow::anyhow!("bad reply: {e}"))?;
+            let _ = writeln!(out, "{}", vals.first().map(show).unwrap_or_default());
         }
         "service" => {
             let mgr = n

@@ -33,6 +33,10 @@ pub struct Options {
     pub observer: Option<Observer>,
     /// Resuming a session (reconnect): the `ud` of the last packet received before.
     pub resume_from: Option<i64>,
+    /// The first request session of this connection. Sessions must not repeat within one
+    /// login (the server answers a repeated one from its replay window), so a reconnecting
+    /// client goes on from the old connection's [`Client::next_session`].
+    pub first_session: Option<i64>,
 }
 
 impl Default for Options {
@@ -43,6 +47,7 @@ impl Default for Options {
             request_timeout: Duration::from_secs(30),
             observer: None,
             resume_from: None,
+            first_session: None,
         }
     }
 }
@@ -218,7 +223,7 @@ impl Client {
             c2s: sch.c2s.clone(),
             state: Mutex::new(State {
                 host,
-                next_session: 1,
+                next_session: opts.first_session.unwrap_or(1).max(1),
                 pending: HashMap::new(),
                 seq,
                 stats: ConnStats::default(),
@@ -385,6 +390,11 @@ impl Client {
         self.shared.state.lock().queue
     }
 
+    /// The session the next request will use.
+    pub fn next_session(&self) -> i64 {
+        self.shared.state.lock().next_session
+    }
+
     /// The `ud` of the last packet in sequence, for `reconnect.last_seq`.
     pub fn last_seq(&self) -> Option<i64> {
         self.shared.state.lock().seq.last()
@@ -436,6 +446,15 @@ impl Shared {
         st.stats.bytes_in += packet.len() as u64;
         let msg = match st.host.dispatch(packet) {
             Ok(m) => m,
+            Err(crate::sproto::RpcError::UnknownSession(_)) => {
+                // An answer to a request of an earlier connection, replayed after a
+                // reconnect, or a resent answer: in sequence, but nobody waits for it.
+                if let Ok(h) = st.host.header(packet) {
+                    st.seq.observe(h.ud);
+                }
+                st.stats.late_responses += 1;
+                return;
+            }
             Err(e) => {
                 st.stats.bad_packets += 1;
                 st.last_bad = Some(e.to_string());

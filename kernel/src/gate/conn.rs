@@ -32,6 +32,8 @@ type Opened = (Arc<Shared>, u16, Vec<JoinHandle<()>>);
 
 /// Bind the listener and start the accept loop (and the idle sweeper when configured).
 pub(super) fn open(handle: Handle, cfg: super::Config) -> Result<Opened, GateError> {
+    // The gate series exist (at 0) from the first listener on.
+    super::metrics(cfg.ws);
     let addr = tcp::resolve_host(&cfg.address, cfg.port)?;
     let listener = tcp::bind(addr, cfg.backlog)?;
     let local = listener
@@ -74,7 +76,9 @@ async fn accept_loop(g: Arc<Shared>, listener: TcpListener) {
                 continue;
             }
         };
+        let m = super::metrics(g.cfg.ws);
         if g.conns.lock().len() >= g.cfg.maxclient {
+            m.refused.inc();
             let n = g.refused.fetch_add(1, Ordering::Relaxed) + 1;
             if n.is_power_of_two() || n.is_multiple_of(1000) {
                 tracing::warn!(service = %g.address(), "gate full ({} clients): refused {peer} ({n} refused so far)", g.cfg.maxclient);
@@ -97,6 +101,8 @@ async fn accept_loop(g: Arc<Shared>, listener: TcpListener) {
             )
         });
         g.conns.lock().insert(sock.id, sock.clone());
+        m.accepted.inc();
+        m.open.add(1.0);
         if g.cfg.ws {
             tokio::spawn(run_ws(g.clone(), sock, stream));
         } else {
@@ -161,6 +167,7 @@ fn end_of_outbox(out: &Outbox) -> End {
 fn finish(g: &Shared, sock: &Socket, route: &Route, end: End) {
     table().remove(sock.id);
     g.conns.lock().remove(&sock.id);
+    super::metrics(g.cfg.ws).open.add(-1.0);
     let fd = sock.id;
     let peer = &sock.peer;
     match end {
@@ -185,6 +192,7 @@ fn deframe(
     buf: &mut BytesMut,
 ) -> Result<(), String> {
     let max = g.cfg.maxpacket;
+    let m = super::metrics(false);
     while buf.len() >= 2 {
         let len = u16::from_be_bytes([buf[0], buf[1]]) as usize;
         if len > max {
@@ -196,6 +204,8 @@ fn deframe(
         }
         buf.advance(2);
         let frame = buf.split_to(len).freeze();
+        m.frames_in.inc();
+        m.bytes_in.add(len as u64);
         // After kick/close nothing more is delivered.
         if !out.is_closing() && !route.deliver(sock.id, frame) {
             tracing::debug!(service = %g.address(), fd = sock.id, "frame dropped: its destination is gone");
@@ -245,6 +255,7 @@ async fn run_tcp(g: Arc<Shared>, sock: Arc<Socket>, stream: TcpStream) {
 fn drop_unopened(g: &Shared, sock: &Socket, why: &str) {
     table().remove(sock.id);
     g.conns.lock().remove(&sock.id);
+    super::metrics(g.cfg.ws).open.add(-1.0);
     tracing::warn!(service = %g.address(), peer = %sock.peer, "gate refused connection: {why}");
 }
 
@@ -312,6 +323,9 @@ async fn run_ws(g: Arc<Shared>, sock: Arc<Socket>, stream: TcpStream) {
                     Some(Err(WsError::Protocol(e))) => break End::Bad(format!("websocket protocol error: {e}")),
                     Some(Err(e)) => break End::Io(e.to_string()),
                 };
+                let m = super::metrics(true);
+                m.frames_in.inc();
+                m.bytes_in.add(data.len() as u64);
                 if !out.is_closing() && !route.deliver(sock.id, data) {
                     tracing::debug!(service = %g.address(), fd = sock.id, "frame dropped: its destination is gone");
                 }

@@ -8,6 +8,7 @@
 mod conn;
 
 use crate::lua::seri::{self, STable, SValue};
+use crate::metrics::{self, Counter, Gauge};
 use crate::net::outbox::Limits;
 use crate::net::table::{table, Socket, SocketId};
 use crate::node::node;
@@ -18,7 +19,7 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -40,6 +41,62 @@ pub enum GateError {
     Net(#[from] crate::net::tcp::NetError),
     #[error(transparent)]
     Frame(#[from] crate::net::table::FrameError),
+}
+
+/// Gate figures per transport, for `/metrics` (one atomic add per frame).
+pub struct GateMetrics {
+    pub accepted: Arc<Counter>,
+    pub refused: Arc<Counter>,
+    pub open: Arc<Gauge>,
+    pub frames_in: Arc<Counter>,
+    pub bytes_in: Arc<Counter>,
+    pub frames_out: Arc<Counter>,
+    pub bytes_out: Arc<Counter>,
+}
+
+/// The metrics of the TCP (`ws` false) or WebSocket gates of this node.
+pub fn metrics(ws: bool) -> &'static GateMetrics {
+    static M: [OnceLock<GateMetrics>; 2] = [OnceLock::new(), OnceLock::new()];
+    M[ws as usize].get_or_init(|| {
+        let t = [("transport", if ws { "ws" } else { "tcp" })];
+        GateMetrics {
+            accepted: metrics::counter(
+                "cirrus_gate_connections_accepted_total",
+                "Client connections a gate accepted.",
+                &t,
+            ),
+            refused: metrics::counter(
+                "cirrus_gate_connections_refused_total",
+                "Client connections refused because the gate was at maxclient.",
+                &t,
+            ),
+            open: metrics::gauge(
+                "cirrus_gate_connections",
+                "Client connections open on the gates.",
+                &t,
+            ),
+            frames_in: metrics::counter(
+                "cirrus_gate_frames_received_total",
+                "Frames (TCP) or messages (WebSocket) received from clients.",
+                &t,
+            ),
+            bytes_in: metrics::counter(
+                "cirrus_gate_received_bytes_total",
+                "Payload bytes received from clients (without framing).",
+                &t,
+            ),
+            frames_out: metrics::counter(
+                "cirrus_gate_frames_sent_total",
+                "Frames (TCP) or messages (WebSocket) sent to clients.",
+                &t,
+            ),
+            bytes_out: metrics::counter(
+                "cirrus_gate_sent_bytes_total",
+                "Payload bytes sent to clients (without framing).",
+                &t,
+            ),
+        }
+    })
 }
 
 const WAITING: u8 = 0;

@@ -147,6 +147,19 @@ pub fn boot(config_path: &Path) -> Result<&'static Node, BootError> {
     n.registry
         .bind_name(".logger", logger)
         .map_err(anyhow::Error::from)?;
+    if let Some(port) = cfg.get("metrics_port") {
+        let port: u16 = port.parse().map_err(|_| {
+            BootError::Config(format!(
+                "{file}: key `metrics_port`: '{port}' is not a port number"
+            ))
+        })?;
+        let address = cfg
+            .get("metrics_address")
+            .map(String::as_str)
+            .unwrap_or("127.0.0.1");
+        // Port 0 picks a free one; the log line names it.
+        crate::metrics::serve(address, port)?;
+    }
     launch("snlua", "bootstrap")?;
     install_signals();
     tracing::info!(threads, harbor, "cirrus node started from {file}");

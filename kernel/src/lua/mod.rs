@@ -4,6 +4,7 @@
 pub mod core;
 pub mod ctx;
 pub mod io;
+pub mod json;
 pub mod loader;
 pub mod msgbuf;
 pub mod seri;
@@ -32,6 +33,9 @@ pub fn native_modules() -> &'static [(&'static str, Opener)] {
         ("cirrus.crypt.core", crate::crypt::open),
         ("skynet.crypt.core", crate::crypt::skynet::open),
         ("cirrus.process", crate::process::open),
+        ("cirrus.json", json::open),
+        ("cirrus.code", loader::open_code),
+        ("cirrus.metrics", crate::metrics::lua::open),
     ]
 }
 
@@ -136,6 +140,8 @@ impl SnLua {
             loader::load_file(&lua, std::path::Path::new(pre))?.call::<()>(())?;
         }
         let main = loader::load_file(&lua, &path)?;
+        // Kept for `hotfix` of the main file, which runs the new chunk with the same arguments.
+        lua.set_named_registry_value("cirrus.args", args.to_vec())?;
         let argv = mlua::Variadic::from_iter(args.iter().map(|s| s.as_str()));
         self.state = Some(Loaded {
             lua,

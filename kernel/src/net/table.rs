@@ -138,16 +138,27 @@ impl Socket {
     /// Write one message framed for this connection: a binary message on WebSocket, a
     /// 2-byte big-endian length prefix otherwise.
     pub fn write_frame(&self, msg: &[u8]) -> Result<(), FrameError> {
-        if matches!(&self.kind, Kind::Gate(r) if r.ws) {
-            return Ok(self.write(Bytes::copy_from_slice(msg))?);
+        let gate_ws = match &self.kind {
+            Kind::Gate(r) => Some(r.ws),
+            _ => None,
+        };
+        if gate_ws == Some(true) {
+            self.write(Bytes::copy_from_slice(msg))?;
+        } else {
+            if msg.len() > u16::MAX as usize {
+                return Err(FrameError::TooLong(msg.len()));
+            }
+            let mut b = Vec::with_capacity(2 + msg.len());
+            b.extend_from_slice(&(msg.len() as u16).to_be_bytes());
+            b.extend_from_slice(msg);
+            self.write(Bytes::from(b))?;
         }
-        if msg.len() > u16::MAX as usize {
-            return Err(FrameError::TooLong(msg.len()));
+        if let Some(ws) = gate_ws {
+            let m = crate::gate::metrics(ws);
+            m.frames_out.inc();
+            m.bytes_out.add(msg.len() as u64);
         }
-        let mut b = Vec::with_capacity(2 + msg.len());
-        b.extend_from_slice(&(msg.len() as u16).to_be_bytes());
-        b.extend_from_slice(msg);
-        Ok(self.write(Bytes::from(b))?)
+        Ok(())
     }
 
     fn warn(&self, pending: usize) {

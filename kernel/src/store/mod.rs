@@ -11,7 +11,59 @@ pub mod redis;
 pub mod sql;
 
 use crate::lua::seri::Writer;
+use crate::metrics::{self, Counter, Histogram};
 use mlua::Value;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+/// Latency and errors of one kind of store operation, for `/metrics`.
+pub struct OpMetrics {
+    seconds: Arc<Histogram>,
+    errors: Arc<Counter>,
+}
+
+/// Backends and operations, as label values.
+pub const BACKENDS: [&str; 5] = ["redis", "memory", "sqlite", "mysql", "postgres"];
+pub const OPS: [&str; 6] = ["command", "pipeline", "query", "execute", "begin", "commit"];
+pub const B_REDIS: usize = 0;
+pub const B_MEMORY: usize = 1;
+pub const OP_COMMAND: usize = 0;
+pub const OP_PIPELINE: usize = 1;
+pub const OP_QUERY: usize = 2;
+pub const OP_EXECUTE: usize = 3;
+pub const OP_BEGIN: usize = 4;
+pub const OP_COMMIT: usize = 5;
+
+/// The metrics of `op` on `backend` (indexes into [`BACKENDS`] and [`OPS`]); the lookup is an
+/// array index, the series are registered on first use.
+pub fn op_metrics(backend: usize, op: usize) -> &'static OpMetrics {
+    static M: [[OnceLock<OpMetrics>; OPS.len()]; BACKENDS.len()] =
+        [const { [const { OnceLock::new() }; OPS.len()] }; BACKENDS.len()];
+    M[backend][op].get_or_init(|| {
+        let l = [("backend", BACKENDS[backend]), ("op", OPS[op])];
+        OpMetrics {
+            seconds: metrics::histogram(
+                "cirrus_store_operation_seconds",
+                "Time of store operations (Redis, in-process memory store, SQL), in seconds; _count is the number of operations.",
+                &l,
+            ),
+            errors: metrics::counter(
+                "cirrus_store_errors_total",
+                "Store operations that failed.",
+                &l,
+            ),
+        }
+    })
+}
+
+impl OpMetrics {
+    pub fn done(&self, since: Instant, ok: bool) {
+        self.seconds.observe(since.elapsed());
+        if !ok {
+            self.errors.inc();
+        }
+    }
+}
 
 /// A reply packet: `false, message`.
 pub(crate) fn err_packet(msg: &str) -> Vec<u8> {

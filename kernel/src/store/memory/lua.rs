@@ -51,7 +51,11 @@ impl UserData for Conn {
                 Ok(a) => a,
                 Err(e) => return Ok((false, Value::String(lua.create_string(e)?))),
             };
-            match store().exec(this.db, &argv) {
+            let t = std::time::Instant::now();
+            let r = store().exec(this.db, &argv);
+            use crate::store::{op_metrics, B_MEMORY, OP_COMMAND};
+            op_metrics(B_MEMORY, OP_COMMAND).done(t, !matches!(r, Reply::Error(_)));
+            match r {
                 Reply::Error(e) => Ok((false, Value::String(lua.create_string(e)?))),
                 r => Ok((true, to_lua(lua, r)?)),
             }

@@ -76,7 +76,14 @@ async fn send(
     label: &str,
     on_fatal: impl FnOnce(&::redis::RedisError),
 ) -> Vec<u8> {
-    match conn.send_packed_command(&cmd).await {
+    let t = std::time::Instant::now();
+    let r = conn.send_packed_command(&cmd).await;
+    use crate::store::{op_metrics, B_REDIS, OP_COMMAND};
+    op_metrics(B_REDIS, OP_COMMAND).done(
+        t,
+        matches!(r, Ok(ref v) if !matches!(v, ::redis::Value::ServerError(_))),
+    );
+    match r {
         Ok(v) => reply::packet(&v),
         Err(e) => {
             on_fatal(&e);
@@ -140,15 +147,17 @@ impl UserData for Conn {
                 let link = this.link.clone();
                 let detailed = detailed.unwrap_or(false);
                 session(spawn_io(lua, async move {
-                    Ok(
-                        match conn.send_packed_commands(&pipe, 0, pipe.len()).await {
-                            Ok(values) => reply::pipeline_packet(&values, detailed),
-                            Err(e) => {
-                                link.failed(generation, &e);
-                                err_packet(&describe(&link.label, &e))
-                            }
-                        },
-                    )
+                    let t = std::time::Instant::now();
+                    let r = conn.send_packed_commands(&pipe, 0, pipe.len()).await;
+                    crate::store::op_metrics(crate::store::B_REDIS, crate::store::OP_PIPELINE)
+                        .done(t, r.is_ok());
+                    Ok(match r {
+                        Ok(values) => reply::pipeline_packet(&values, detailed),
+                        Err(e) => {
+                            link.failed(generation, &e);
+                            err_packet(&describe(&link.label, &e))
+                        }
+                    })
                 })?)
             },
         );

@@ -3,6 +3,7 @@
 use super::decode;
 use super::param::{dollar_placeholders, Param};
 use super::SqlError;
+use crate::store::{op_metrics, OP_BEGIN, OP_COMMIT, OP_EXECUTE, OP_QUERY};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::mysql::{MySql, MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
@@ -16,7 +17,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Database, Encode, Transaction, Type};
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// `sql.connect` options.
 #[derive(Clone, Debug)]
@@ -40,6 +41,15 @@ impl Kind {
             Kind::Sqlite => "sqlite",
             Kind::MySql => "mysql",
             Kind::Postgres => "postgres",
+        }
+    }
+
+    /// Index of this backend in [`crate::store::BACKENDS`].
+    fn metric_index(self) -> usize {
+        match self {
+            Kind::Sqlite => 2,
+            Kind::MySql => 3,
+            Kind::Postgres => 4,
         }
     }
 }
@@ -294,28 +304,37 @@ impl Pool {
     }
 
     pub async fn query(&self, sql: &str, params: &[Param]) -> Result<Vec<u8>, SqlError> {
-        match self {
+        let t = Instant::now();
+        let r = match self {
             Pool::Sqlite(p) => sqlite_query(p, sql, params).await,
             Pool::MySql(p) => mysql_query(p, sql, params).await,
             Pool::Postgres(p) => postgres_query(p, &postgres_sql(sql, params), params).await,
-        }
+        };
+        op_metrics(self.kind().metric_index(), OP_QUERY).done(t, r.is_ok());
+        r
     }
 
     pub async fn execute(&self, sql: &str, params: &[Param]) -> Result<Vec<u8>, SqlError> {
-        match self {
+        let t = Instant::now();
+        let r = match self {
             Pool::Sqlite(p) => sqlite_execute(p, sql, params).await,
             Pool::MySql(p) => mysql_execute(p, sql, params).await,
             Pool::Postgres(p) => postgres_execute(p, &postgres_sql(sql, params), params).await,
-        }
+        };
+        op_metrics(self.kind().metric_index(), OP_EXECUTE).done(t, r.is_ok());
+        r
     }
 
     pub async fn begin(&self) -> Result<Tx, SqlError> {
+        let t = Instant::now();
         let e = |e| SqlError::db(self.kind().name(), e);
-        Ok(match self {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await.map_err(e)?),
-            Pool::MySql(p) => Tx::MySql(p.begin().await.map_err(e)?),
-            Pool::Postgres(p) => Tx::Postgres(p.begin().await.map_err(e)?),
-        })
+        let r = match self {
+            Pool::Sqlite(p) => p.begin().await.map(Tx::Sqlite),
+            Pool::MySql(p) => p.begin().await.map(Tx::MySql),
+            Pool::Postgres(p) => p.begin().await.map(Tx::Postgres),
+        };
+        op_metrics(self.kind().metric_index(), OP_BEGIN).done(t, r.is_ok());
+        r.map_err(e)
     }
 
     /// Apply the migrations in `dir` that are not applied yet; returns how many the folder has.
@@ -348,28 +367,40 @@ impl Pool {
 }
 
 impl Tx {
-    pub async fn query(&mut self, sql: &str, params: &[Param]) -> Result<Vec<u8>, SqlError> {
+    fn kind(&self) -> Kind {
         match self {
+            Tx::Sqlite(_) => Kind::Sqlite,
+            Tx::MySql(_) => Kind::MySql,
+            Tx::Postgres(_) => Kind::Postgres,
+        }
+    }
+
+    pub async fn query(&mut self, sql: &str, params: &[Param]) -> Result<Vec<u8>, SqlError> {
+        let (t, k) = (Instant::now(), self.kind());
+        let r = match self {
             Tx::Sqlite(t) => sqlite_query(&mut **t, sql, params).await,
             Tx::MySql(t) => mysql_query(&mut **t, sql, params).await,
             Tx::Postgres(t) => postgres_query(&mut **t, &postgres_sql(sql, params), params).await,
-        }
+        };
+        op_metrics(k.metric_index(), OP_QUERY).done(t, r.is_ok());
+        r
     }
 
     pub async fn execute(&mut self, sql: &str, params: &[Param]) -> Result<Vec<u8>, SqlError> {
-        match self {
+        let (t, k) = (Instant::now(), self.kind());
+        let r = match self {
             Tx::Sqlite(t) => sqlite_execute(&mut **t, sql, params).await,
             Tx::MySql(t) => mysql_execute(&mut **t, sql, params).await,
             Tx::Postgres(t) => postgres_execute(&mut **t, &postgres_sql(sql, params), params).await,
-        }
+        };
+        op_metrics(k.metric_index(), OP_EXECUTE).done(t, r.is_ok());
+        r
     }
 
     pub async fn finish(self, commit: bool) -> Result<(), SqlError> {
-        let kind = match self {
-            Tx::Sqlite(_) => "sqlite",
-            Tx::MySql(_) => "mysql",
-            Tx::Postgres(_) => "postgres",
-        };
+        let started = Instant::now();
+        let index = self.kind().metric_index();
+        let kind = self.kind().name();
         let r = match (self, commit) {
             (Tx::Sqlite(t), true) => t.commit().await,
             (Tx::Sqlite(t), false) => t.rollback().await,
@@ -378,6 +409,8 @@ impl Tx {
             (Tx::Postgres(t), true) => t.commit().await,
             (Tx::Postgres(t), false) => t.rollback().await,
         };
+        // rollbacks count as commits: both end a transaction
+        op_metrics(index, OP_COMMIT).done(started, r.is_ok());
         r.map_err(|e| SqlError::db(kind, e))
     }
 }

@@ -46,6 +46,11 @@ pub struct Bot {
     /// The player's balance as last seen (login, then settlements).
     pub gold: Option<i64>,
     pub uid: i64,
+    /// The reconnect token of the current login.
+    pub token: String,
+    /// The gate a `redirect` named (a draining gate sends its players on).
+    pub addr: Option<String>,
+    hb: Option<Heartbeat>,
 }
 
 /// Heartbeats every `--heartbeat` seconds for as long as this lives.
@@ -66,6 +71,9 @@ impl Bot {
             rng,
             gold: None,
             uid: 0,
+            token: String::new(),
+            addr: None,
+            hb: None,
         }
     }
 
@@ -97,18 +105,20 @@ impl Bot {
 
     async fn session(&mut self) -> Result<Flow> {
         let t = Instant::now();
-        let (client, mut pushes) = Client::connect(self.ctx.args.addr(), &self.ctx.opts).await?;
+        let (mut client, mut pushes) =
+            Client::connect(self.ctx.args.addr(), &self.ctx.opts).await?;
         self.stats().latency("@connect", t.elapsed());
         let stats = self.ctx.stats.clone();
         let _connected = stats.connected();
-        let r = self.scenario(&client, &mut pushes).await;
+        let r = self.scenario(&mut client, &mut pushes).await;
+        self.hb = None;
         stats.connection(&client.stats(), client.last_bad_packet());
         r
     }
 
-    async fn scenario(&mut self, client: &Client, pushes: &mut Pushes) -> Result<Flow> {
+    async fn scenario(&mut self, client: &mut Client, pushes: &mut Pushes) -> Result<Flow> {
         // Heartbeats from the start: a login may wait long in the server's queue.
-        let hb = self.heartbeat(client);
+        self.hb = Some(self.heartbeat(client));
         self.login(client).await?;
         let flow = match self.ctx.args.scenario {
             Scenario::Login => {
@@ -123,12 +133,12 @@ impl Bot {
                 self.chat_loop(client, pushes).await?;
                 Flow::Done
             }
-            Scenario::Play | Scenario::Full => {
+            Scenario::Play | Scenario::Full | Scenario::Reconnect => {
                 self.play(client, pushes).await?;
                 Flow::Done
             }
         };
-        drop(hb);
+        self.hb = None;
         self.logout(client).await?;
         Ok(flow)
     }
@@ -195,6 +205,7 @@ impl Bot {
                 self.stats().c.logins.fetch_add(1, Relaxed);
                 self.gold = l.gold();
                 self.uid = l.uid;
+                self.token = l.token.clone();
             }
             Err(e @ ClientError::Code { .. }) => self.stats().error(e),
             Err(_) => {}
@@ -210,6 +221,60 @@ impl Bot {
             }
             r => r,
         }
+    }
+
+    /// Drop the connection and resume the session on a new one (`reconnect` with the last
+    /// `ud` seen). Returns the pushes the bot has not handled yet, oldest first: what was
+    /// still queued on the old connection, then the replay, which comes before the answer.
+    pub async fn reconnect(
+        &mut self,
+        client: &mut Client,
+        pushes: &mut Pushes,
+    ) -> Result<Vec<Push>> {
+        self.hb = None;
+        client.close().await;
+        let mut backlog = Vec::new();
+        while let Some(p) = pushes.try_recv() {
+            backlog.push(p);
+        }
+        let last = client.last_seq().unwrap_or(0);
+        let opts = Options {
+            resume_from: Some(last),
+            first_session: Some(client.next_session()),
+            ..self.ctx.opts.clone()
+        };
+        self.ctx
+            .stats
+            .connection(&client.stats(), client.last_bad_packet());
+        let t = Instant::now();
+        let addr = self
+            .addr
+            .clone()
+            .unwrap_or_else(|| self.ctx.args.addr().to_string());
+        let (c, mut p) = Client::connect(&addr, &opts).await?;
+        *client = c;
+        let r = client.reconnect(self.uid, &self.token, last).await;
+        let r = match r {
+            Err(e @ ClientError::Code { .. }) => {
+                self.stats().error(&e);
+                return Err(e);
+            }
+            r => r?,
+        };
+        self.stats().latency("@reconnect", t.elapsed());
+        self.stats().c.reconnects.fetch_add(1, Relaxed);
+        if !r.resumed {
+            let id = self.id;
+            self.stats().failure("reconnect not resumed", || {
+                format!("bot {id}: last_seq {last}, server at {}", r.seq)
+            });
+        }
+        while let Some(x) = p.try_recv() {
+            backlog.push(x);
+        }
+        *pushes = p;
+        self.hb = Some(self.heartbeat(client));
+        Ok(backlog)
     }
 
     /// A request whose non-zero code is counted; the response comes back whatever its code.

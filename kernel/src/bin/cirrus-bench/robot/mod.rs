@@ -33,6 +33,9 @@ pub enum Scenario {
     Full,
     /// Log in and only send heartbeats (memory per connected player)
     Idle,
+    /// Play, dropping the connection at random moments and reconnecting: every packet
+    /// replayed once, in order (see --drop-every, --drop-share)
+    Reconnect,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
@@ -107,6 +110,12 @@ pub struct RobotArgs {
     /// Print every request, answer and push of this bot to stderr (debugging)
     #[arg(long)]
     pub trace: Option<usize>,
+    /// Reconnect scenario: mean seconds between two drops of one bot (random, exponential)
+    #[arg(long, default_value_t = 20.0)]
+    pub drop_every: f64,
+    /// Reconnect scenario: the share of bots that drop (the others play on)
+    #[arg(long, default_value_t = 1.0)]
+    pub drop_share: f64,
 }
 
 impl RobotArgs {
@@ -186,6 +195,7 @@ async fn run(a: RobotArgs) -> anyhow::Result<Report> {
         request_timeout: Duration::from_secs_f64(a.timeout),
         observer: Some(observer),
         resume_from: None,
+        first_session: None,
     };
     let t0 = Instant::now();
     let load = Duration::from_secs_f64(a.duration);

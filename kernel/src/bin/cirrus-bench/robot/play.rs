@@ -1,5 +1,7 @@
-//! The play and full scenarios: sit at a desk and play bull poker round after round, reacting
-//! to the desk's pushes as docs/PROTOCOL.md lays the round out, and check every settlement.
+//! The play, full and reconnect scenarios: sit at a desk and play bull poker round after
+//! round, reacting to the desk's pushes as docs/PROTOCOL.md lays the round out, and check
+//! every settlement. In the reconnect scenario bots drop their connection at random moments,
+//! resume on a new one and catch up from the replayed pushes before they act again.
 
 use super::bot::{Bot, Result};
 use super::settle;
@@ -23,12 +25,22 @@ struct Desk {
     round: Option<i64>,
     playing: bool,
     stood_up: bool,
-    /// Ready for the next round as soon as the desk is waiting again. `desk_ready` is only
-    /// accepted while the desk waits (phase 0); a round ends with `game_end`, then the settle
-    /// countdown, then a `seat_state` in which no seat is playing any more.
+    /// Ready for the next round once the round is over: a round ends with `game_end`, then
+    /// the settle countdown (when `desk_ready` is already taken), then a `seat_state` in which
+    /// no seat is playing any more and `desk_phase { phase = 0 }`.
     want_ready: bool,
     /// When the settle countdown of that round ends (from `desk_phase { phase = 4 }`).
     settled: Option<(i64, Instant)>,
+    /// Where the round stands as the pushes told, for catching up after a reconnect: the
+    /// phase, the banker, and which of this seat's moves were made (by the bot, or by the
+    /// desk while the bot was away).
+    phase: i64,
+    banker: i64,
+    bid: bool,
+    bet: bool,
+    opened: bool,
+    /// The desk waits for ready players (a `seat_state` with no seat playing).
+    waiting: bool,
 }
 
 impl Desk {
@@ -37,6 +49,13 @@ impl Desk {
             let secs = p.int("seconds").unwrap_or(0).clamp(0, 60) as u64;
             self.settled = Some((round, Instant::now() + Duration::from_secs(secs)));
         }
+    }
+}
+
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -105,7 +124,7 @@ impl Bot {
         }
     }
 
-    pub async fn play(&mut self, client: &Client, pushes: &mut Pushes) -> Result<()> {
+    pub async fn play(&mut self, client: &mut Client, pushes: &mut Pushes) -> Result<()> {
         let room_id = self.pick_room(client).await?;
         self.must(client, "room_enter", Struct::new().with("room_id", room_id))
             .await?;
@@ -124,6 +143,12 @@ impl Bot {
             stood_up: false,
             want_ready: true,
             settled: None,
+            phase: j.int("phase").unwrap_or(0),
+            banker: -1,
+            bid: false,
+            bet: false,
+            opened: false,
+            waiting: j.int("phase").unwrap_or(0) == 0,
         };
         let stats = self.ctx.stats.clone();
         let in_game = stats.in_game();
@@ -132,11 +157,33 @@ impl Bot {
         }
         let end = tokio::time::sleep_until(self.ctx.deadline);
         tokio::pin!(end);
+        let drops = self.ctx.args.scenario == Scenario::Reconnect
+            && self.rng.gen_bool(self.ctx.args.drop_share.clamp(0.0, 1.0));
+        let mut next_drop = self.next_drop(drops);
         while !desk.stood_up {
             tokio::select! {
                 _ = &mut end => break,
+                _ = sleep_until_some(next_drop) => {
+                    let backlog = self.reconnect(client, pushes).await?;
+                    for p in &backlog {
+                        self.desk_push(client, &mut desk, p, true).await?;
+                    }
+                    self.catch_up(client, &mut desk).await?;
+                    next_drop = self.next_drop(drops);
+                }
                 p = pushes.recv() => match p {
-                    Some(p) => self.desk_push(client, &mut desk, &p).await?,
+                    Some(p) if p.name == "redirect" => {
+                        // the gate drains: resume on the one it names
+                        let host = p.body.get("host").and_then(Value::as_str).unwrap_or("127.0.0.1");
+                        let port = if self.ctx.args.ws { p.int("ws_port") } else { p.int("port") };
+                        self.addr = Some(format!("{host}:{}", port.unwrap_or(0)));
+                        let backlog = self.reconnect(client, pushes).await?;
+                        for p in &backlog {
+                            self.desk_push(client, &mut desk, p, true).await?;
+                        }
+                        self.catch_up(client, &mut desk).await?;
+                    }
+                    Some(p) => self.desk_push(client, &mut desk, &p, false).await?,
                     None => return Err(Self::lost(client)),
                 },
             }
@@ -153,8 +200,8 @@ impl Bot {
     }
 
     /// After leaving mid-round the seat is freed when the round ends: after the settle
-    /// countdown that follows `game_end`. No push tells the leaving player when that happened,
-    /// so wait for the countdown, then `room_leave`, trying again while it answers AT_DESK.
+    /// countdown that follows `game_end`, told by a `seat_state { stood = true }`. Wait for
+    /// that (or the countdown), then `room_leave`, trying again while it answers AT_DESK.
     async fn wait_round_end(
         &mut self,
         client: &Client,
@@ -181,6 +228,11 @@ impl Bot {
             self.trace_push(&p);
             let ours = p.int("desk_id") == Some(desk.desk_id);
             match p.name.as_str() {
+                "seat_state"
+                    if ours && p.body.get("stood").and_then(Value::as_bool) == Some(true) =>
+                {
+                    break
+                }
                 "desk_phase" if ours => desk.phase(&p),
                 "game_end" if ours => self.game_end(desk, &p),
                 _ => self.common_push(&p)?,
@@ -205,20 +257,99 @@ impl Bot {
         Ok(())
     }
 
-    async fn desk_push(&mut self, client: &Client, desk: &mut Desk, p: &Push) -> Result<()> {
+    /// When the next drop of the connection is due (exponential, mean `--drop-every`).
+    fn next_drop(&mut self, drops: bool) -> Option<Instant> {
+        if !drops {
+            return None;
+        }
+        let u: f64 = self.rng.gen_range(f64::EPSILON..1.0);
+        let secs = -u.ln() * self.ctx.args.drop_every.max(0.1);
+        Some(Instant::now() + Duration::from_secs_f64(secs.min(3600.0)))
+    }
+
+    /// After the replay: make the move the desk still waits for, or ready up.
+    async fn catch_up(&mut self, client: &Client, desk: &mut Desk) -> Result<()> {
+        if desk.playing {
+            match desk.phase {
+                1 if !desk.bid => self.bid(client, desk).await?,
+                2 if !desk.bet && desk.banker != desk.seat => self.bet(client, desk).await?,
+                3 if !desk.opened => self.open(client, desk).await?,
+                _ => {}
+            }
+        } else if desk.want_ready && desk.waiting {
+            self.ready(client, desk).await?;
+        }
+        Ok(())
+    }
+
+    async fn bid(&mut self, client: &Client, desk: &mut Desk) -> Result<()> {
+        desk.bid = true;
+        self.think().await;
+        let times = self.rng.gen_range(0..=4i64);
+        self.call(client, "bid_banker", Struct::new().with("times", times))
+            .await?;
+        Ok(())
+    }
+
+    async fn bet(&mut self, client: &Client, desk: &mut Desk) -> Result<()> {
+        desk.bet = true;
+        self.think().await;
+        let times = self.rng.gen_range(1..=5i64);
+        self.call(client, "bet", Struct::new().with("times", times))
+            .await?;
+        Ok(())
+    }
+
+    async fn open(&mut self, client: &Client, desk: &mut Desk) -> Result<()> {
+        desk.opened = true;
+        self.think().await;
+        self.call(client, "open_cards", Struct::new()).await?;
+        Ok(())
+    }
+
+    /// Follow one push; `catching_up`: a replayed push, whose moves are not made now (the
+    /// desk may have made them while the bot was away; `catch_up` decides afterwards).
+    async fn desk_push(
+        &mut self,
+        client: &Client,
+        desk: &mut Desk,
+        p: &Push,
+        catching_up: bool,
+    ) -> Result<()> {
         self.trace_push(p);
         let ours = p.int("desk_id").is_none_or(|d| d == desk.desk_id);
+        if ours && p.name == "game_start" {
+            desk.bid = false;
+            desk.bet = false;
+            desk.opened = false;
+            desk.waiting = false;
+            desk.phase = 0;
+            desk.banker = -1;
+        }
         let this_round = desk.playing && p.int("round") == desk.round;
         if ours && p.name == "desk_phase" {
             desk.phase(p);
+            if p.int("round") == desk.round {
+                desk.phase = p.int("phase").unwrap_or(0);
+                desk.banker = p.int("banker").unwrap_or(-1);
+            }
+        }
+        let mine = ours && this_round && p.int("seat") == Some(desk.seat);
+        match p.name.as_str() {
+            "desk_action" if mine => match p.int("action") {
+                Some(1) => desk.bid = true,
+                Some(2) => desk.bet = true,
+                _ => {}
+            },
+            "cards_open" if mine => desk.opened = true,
+            _ => {}
+        }
+        if catching_up {
+            return self.follow(desk, p, ours);
         }
         match p.name.as_str() {
             "game_start" if ours => {
-                desk.round = p.int("round");
-                let seats = seats(p);
-                let me = seats.iter().find(|s| int(s, "index") == Some(desk.seat));
-                let dealt = me.and_then(|s| s.get("playing")).and_then(Value::as_bool);
-                desk.playing = dealt.unwrap_or(ints(p.body.get("hand")) > 0);
+                self.follow(desk, p, ours)?;
                 if desk.playing
                     && self.ctx.args.scenario == Scenario::Full
                     && self.rng.gen_ratio(1, 3)
@@ -228,23 +359,35 @@ impl Bot {
                 }
             }
             "desk_phase" if ours && this_round => match p.int("phase") {
-                Some(1) => {
-                    self.think().await;
-                    let times = self.rng.gen_range(0..=4i64);
-                    self.call(client, "bid_banker", Struct::new().with("times", times))
-                        .await?;
-                }
-                Some(2) if p.int("banker") != Some(desk.seat) => {
-                    self.think().await;
-                    let times = self.rng.gen_range(1..=5i64);
-                    self.call(client, "bet", Struct::new().with("times", times))
-                        .await?;
+                Some(1) if !desk.bid => self.bid(client, desk).await?,
+                Some(2) if p.int("banker") != Some(desk.seat) && !desk.bet => {
+                    self.bet(client, desk).await?
                 }
                 _ => {}
             },
-            "deal_card" if ours && this_round => {
-                self.think().await;
-                self.call(client, "open_cards", Struct::new()).await?;
+            "deal_card" if ours && this_round && !desk.opened => self.open(client, desk).await?,
+            "game_end" if ours => self.follow(desk, p, ours)?,
+            "seat_state" if ours => {
+                self.follow(desk, p, ours)?;
+                if !desk.stood_up && desk.want_ready && desk.waiting {
+                    self.ready(client, desk).await?;
+                }
+            }
+            _ => self.common_push(p)?,
+        }
+        Ok(())
+    }
+
+    /// What a push tells without a move in answer: rounds ending (and their settlement
+    /// checked), the desk waiting, the bot stood up.
+    fn follow(&mut self, desk: &mut Desk, p: &Push, ours: bool) -> Result<()> {
+        match p.name.as_str() {
+            "game_start" if ours => {
+                desk.round = p.int("round");
+                let seats = seats(p);
+                let me = seats.iter().find(|s| int(s, "index") == Some(desk.seat));
+                let dealt = me.and_then(|s| s.get("playing")).and_then(Value::as_bool);
+                desk.playing = dealt.unwrap_or(ints(p.body.get("hand")) > 0);
             }
             "game_end" if ours => {
                 self.game_end(desk, p);
@@ -253,17 +396,16 @@ impl Bot {
             "seat_state" if ours => {
                 let seats = seats(p);
                 let seated = seats.iter().any(|s| int(s, "uid") == Some(self.uid));
-                let playing = seats
+                desk.waiting = !seats
                     .iter()
                     .any(|s| s.get("playing").and_then(Value::as_bool) == Some(true));
                 if !seats.is_empty() && !seated {
                     // Stood up by the desk (gold below the room's minimum).
                     desk.stood_up = true;
                     self.stats().c.stood_up.fetch_add(1, Relaxed);
-                } else if desk.want_ready && !playing {
-                    self.ready(client, desk).await?;
                 }
             }
+            "desk_action" | "cards_open" | "desk_phase" | "deal_card" if ours => {}
             _ => self.common_push(p)?,
         }
         Ok(())

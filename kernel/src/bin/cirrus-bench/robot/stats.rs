@@ -33,6 +33,8 @@ pub struct Counters {
     pub unfinished: AtomicU64,
     /// Bots the desk stood up (gold below the room's minimum).
     pub stood_up: AtomicU64,
+    /// Connections dropped on purpose and resumed (the reconnect scenario).
+    pub reconnects: AtomicU64,
 }
 
 #[derive(Default)]
@@ -195,6 +197,7 @@ impl Stats {
             mismatch_samples: t.mismatches.clone(),
             unfinished: g(&c.unfinished),
             stood_up: g(&c.stood_up),
+            reconnects: g(&c.reconnects),
             requests,
             codes,
             failures,
@@ -252,6 +255,7 @@ pub struct Report {
     pub mismatch_samples: Vec<String>,
     pub unfinished: u64,
     pub stood_up: u64,
+    pub reconnects: u64,
     pub requests: Vec<RequestRow>,
     pub codes: Vec<CodeRow>,
     pub failures: Vec<(String, u64, Vec<String>)>,
@@ -373,6 +377,13 @@ impl Report {
         if self.stood_up > 0 {
             let _ = writeln!(o, "  bots stood up for low gold: {}", self.stood_up);
         }
+        if self.reconnects > 0 {
+            let _ = writeln!(
+                o,
+                "  reconnects {} (each resumed with no gap or duplicate, or counted above)",
+                self.reconnects
+            );
+        }
         if self.unfinished > 0 {
             let _ = writeln!(o, "  bots still running at the end: {}", self.unfinished);
         }
@@ -447,6 +458,7 @@ impl Report {
             "late_responses": c.late_responses,
             "unfinished": self.unfinished,
             "stood_up": self.stood_up,
+            "reconnects": self.reconnects,
             "errors": self.errors(),
         })
     }

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Side by side with skynet: each workload below runs from the same Lua file (tests/bench/,
+# skynet's API only) on Cirrus and, when SKYNET_ROOT names a built skynet tree, on skynet,
+# one right after the other; prints both figures and the ratio (> 1: Cirrus is better).
+#
+#   export SKYNET_ROOT=$(../shared/anchors/build-skynet.sh)     # optional
+#   tests/bench/sidebyside.sh [RUNS] [WORKLOAD...]
+#
+# Workloads: pingpong (one pair, 200k calls), send (2M one-way sends then a call), hub (1,000
+# callers x 200 calls to one service), timer (100k timeouts of 0..99 cs drained: seconds
+# beyond the 1 s the longest one needs), spawn (20k newservice: services/s, and resident KB per
+# idle service). The load average is printed before each pair: this machine is shared.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cirrus-target}"
+cargo build --release --bin cirrus -q
+cirrus="$CARGO_TARGET_DIR/release/cirrus"
+runs="${1:-1}"
+shift || true
+workloads=("${@:-pingpong send hub timer spawn}")
+read -r -a workloads <<<"${workloads[*]}"
+tmp=$(mktemp -d /tmp/cirrus-sbs-XXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+cirrus_conf() { # start service
+    cat >"$tmp/cirrus.lua" <<EOF
+thread = 2
+harbor = 0
+start = "$1"
+luaservice = "$root/service/?.lua;$root/tests/bench/?.lua"
+lua_path = "$root/lualib/?.lua;$root/lualib/?/init.lua"
+EOF
+    echo "$tmp/cirrus.lua"
+}
+
+skynet_conf() {
+    local s="$SKYNET_ROOT"
+    cat >"$tmp/skynet.lua" <<EOF
+thread = 2
+harbor = 0
+start = "$1"
+bootstrap = "snlua bootstrap"
+luaservice = "$s/service/?.lua;$root/tests/bench/?.lua"
+lualoader = "$s/lualib/loader.lua"
+lua_path = "$s/lualib/?.lua;$s/lualib/?/init.lua"
+lua_cpath = "$s/luaclib/?.so"
+cpath = "$s/cservice/?.so"
+EOF
+    echo "$tmp/skynet.lua"
+}
+
+# The figure of a BENCH line: a rate ("= N unit/s"), the timer's drain time beyond 1 s, or
+# spawn's KB per idle service (second figure).
+figure() { # workload line [which]
+    case "$1:${3:-}" in
+        timer:) sed -E 's/.*all fired after ([0-9.]+) s.*/\1/' <<<"$2" | awk '{printf "%.3f", $1 - 1}' ;;
+        spawn:kb) sed -E 's/.*RSS \+([0-9.]+) KB.*/\1/' <<<"$2" ;;
+        *) sed -E 's/.*= ([0-9.]+) [a-z ]+\/s.*/\1/' <<<"$2" ;;
+    esac
+}
+
+run_one() { # bin conf -> the BENCH line
+    timeout 300 "$@" 2>&1 | grep -m1 '^BENCH' || echo "BENCH (no figure)"
+}
+
+printf '%-9s %-14s %14s %14s %8s\n' workload unit cirrus skynet ratio
+for w in "${workloads[@]}"; do
+    for _ in $(seq "$runs"); do
+        load=$(cut -d' ' -f1 /proc/loadavg)
+        c=$(run_one "$cirrus" "$(cirrus_conf "bench_$w")")
+        s=""
+        if [ -n "${SKYNET_ROOT:-}" ]; then
+            s=$(cd "$SKYNET_ROOT" && run_one ./skynet "$(skynet_conf "bench_$w")")
+        fi
+        for which in "" kb; do
+            [ "$which" = kb ] && [ "$w" != spawn ] && continue
+            unit=$([ "$w" = timer ] && echo "s over 1 s" || { [ "$which" = kb ] && echo "KB/service"; } || echo "per s")
+            cf=$(figure "$w" "$c" "$which")
+            sf=$([ -n "$s" ] && figure "$w" "$s" "$which" || echo "-")
+            ratio=-
+            if [ "$sf" != "-" ]; then
+                # lower is better for times and memory
+                if [ "$w" = timer ] || [ "$which" = kb ]; then
+                    ratio=$(awk -v a="$cf" -v b="$sf" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "-" }')
+                else
+                    ratio=$(awk -v a="$cf" -v b="$sf" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+                fi
+            fi
+            printf '%-9s %-14s %14s %14s %8s   (load %s)\n' "$w" "$unit" "$cf" "$sf" "$ratio" "$load"
+        done
+    done
+done
