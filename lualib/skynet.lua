@@ -820,6 +820,29 @@ function skynet.uniqtask()
 	return stacks
 end
 
+-- Graceful shutdown hooks (SIGTERM, console `shutdown`): run once every open flow
+-- (skynet.flow) of the node has finished, before SQL pools and Redis close. Flush state here;
+-- the hooks may call other services and stores. An error is logged and the next hook runs.
+local shutdown_hooks = {}
+function skynet.onshutdown(fn)
+	assert(type(fn) == "function", "skynet.onshutdown needs a function")
+	shutdown_hooks[#shutdown_hooks + 1] = fn
+end
+
+local function run_shutdown_hooks()
+	local hooks = shutdown_hooks
+	shutdown_hooks = {}
+	local failed = 0
+	for _, fn in ipairs(hooks) do
+		local ok, err = xpcall(fn, traceback)
+		if not ok then
+			failed = failed + 1
+			skynet.error("onshutdown hook failed: " .. tostring(err))
+		end
+	end
+	return #hooks, failed
+end
+
 function skynet.term(service)
 	return _error_dispatch(0, service)
 end
@@ -851,6 +874,7 @@ skynet.register_protocol {
 			info = function() return info_func end,
 			start = function() return service_start end,
 			proto = proto, -- skynet.lua is loaded stripped: no upvalue names to find it by
+			shutdown = run_shutdown_hooks,
 		})
 		proto.debug.dispatch = f
 		return f(...)

@@ -75,6 +75,11 @@ local function init(skynet, export)
 			end
 		end
 
+		-- graceful shutdown (kernel/src/lifecycle/shutdown.rs): run skynet.onshutdown hooks
+		function dbgcmd.SHUTDOWN()
+			skynet.ret(skynet.pack(export.shutdown()))
+		end
+
 		function dbgcmd.TERM(service)
 			skynet.term(service)
 		end

@@ -10,6 +10,7 @@
 -- A player `p` is the room's record: { uid, nickname, avatar, gold, online, ctx, desk, seat }.
 
 local skynet = require "skynet"
+local flow = require "skynet.flow"
 local bull = require "game.bull"
 local errors = require "game.errors"
 local json = require "game.json"
@@ -507,6 +508,22 @@ end
 
 -- ---- settlement ----
 
+-- The SQL transaction (hooks.settle), tried SETTLE_TRIES times: golds, or nil and the error.
+local function settle_tries(self, rec)
+	local err
+	for try = 1, SETTLE_TRIES do
+		local ok, r = pcall(self.hooks.settle, self, rec)
+		if ok then
+			return r
+		end
+		err = r
+		if try < SETTLE_TRIES then
+			skynet.sleep(20 * try)
+		end
+	end
+	return nil, err
+end
+
 function Desk:settle()
 	local list = players(self)
 	local input = {}
@@ -528,17 +545,11 @@ function Desk:settle()
 		server_id = room.sid, room_id = room.id, desk_id = self.id, round = self.round,
 		banker_uid = self.seats[self.banker].p.uid, detail = json.encode(detail), moves = moves,
 	}
-	local golds, err
-	for try = 1, SETTLE_TRIES do
-		local ok, r = pcall(self.hooks.settle, self, rec)
-		if ok then
-			golds = r
-			break
-		end
-		err = r
-		if try < SETTLE_TRIES then
-			skynet.sleep(20 * try)
-		end
+	-- one tracked flow (skynet.flow), retries included: a graceful shutdown waits for it, and
+	-- once shutdown has begun a round is not settled at all (void, no gold moved)
+	local ok, golds, err = pcall(flow.run, "settle", settle_tries, self, rec)
+	if not ok then
+		golds, err = nil, golds
 	end
 	local void = golds == nil
 	if void then

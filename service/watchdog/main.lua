@@ -146,6 +146,33 @@ function W.cmd.drain()
 	return string.format("draining %d connections to %s", n, to.node)
 end
 
+-- Graceful shutdown of the node (kernel/src/lifecycle/shutdown.rs, SIGTERM or console
+-- `shutdown`): close the listeners, leave gate_addrs, kick every client with reason 3
+-- "maintenance", and answer once the connections are closed (or after 3 s).
+local shutting = false
+function W.cmd.shutdown()
+	if shutting then
+		return 0
+	end
+	shutting = true
+	pcall(function()
+		online.store():hdel("gate_addrs", node.name())
+	end)
+	for gate in pairs(gates) do
+		pcall(skynet.call, gate, "lua", "close")
+	end
+	local n = 0
+	for _, w in ipairs(workers) do
+		n = n + skynet.call(w, "lua", "shutdown")
+	end
+	skynet.error(string.format("watchdog: shutting down, %d clients kicked (reason 3 maintenance)", n))
+	local deadline = skynet.now() + 300
+	while skynet.now() < deadline and W.cmd.count() > 0 do
+		skynet.sleep(5)
+	end
+	return n
+end
+
 function W.cmd.ports()
 	local out = { push = push_port }
 	for _, g in pairs(gates) do

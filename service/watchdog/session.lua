@@ -491,6 +491,8 @@ skynet.register_protocol {
 
 -- ---- connections ----
 
+local shutting = false -- the node is shutting down (CMD.shutdown)
+
 function CMD.open(fd, addr, gate)
 	conn_seq = conn_seq + 1
 	local ip = addr and addr:match "^(.*):%d+$" or addr
@@ -515,6 +517,9 @@ function CMD.open(fd, addr, gate)
 			conn = string.format("%s/%d/%d/%d", NODE, SELF, fd, conn_seq),
 		},
 	}
+	if shutting then
+		kick(sessions[fd], 3, "maintenance")
+	end
 end
 
 function CMD.close(fd)
@@ -716,6 +721,20 @@ function CMD.drain(to)
 			if not s.ctx.uid then
 				close(s)
 			end
+			n = n + 1
+		end
+	end
+	return n
+end
+
+-- Graceful shutdown of the node (SIGTERM): every client is told (kick 3 "maintenance") and
+-- a connection still accepted afterwards is kicked as it opens.
+function CMD.shutdown()
+	shutting = true
+	local n = 0
+	for _, s in pairs(sessions) do
+		if not s.closing then
+			kick(s, 3, "maintenance")
 			n = n + 1
 		end
 	end

@@ -1,5 +1,9 @@
 //! Boot, launch and shutdown: turns a config file into a running node, starts native and Lua
-//! services by module name (as `skynet.launch` does), and stops the node on signal or abort.
+//! services by module name (as `skynet.launch` does), and stops the node on signal or abort
+//! (gracefully: [`shutdown`], waiting for the open [`flow`]s).
+
+pub mod flow;
+pub mod shutdown;
 
 use crate::config::{self, Env};
 use crate::lua::{loader, SnLua};
@@ -166,11 +170,14 @@ fn install_signals() {
             tracing::error!("cannot install signal handlers");
             return;
         };
-        tokio::select! {
-            _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
-            _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+        loop {
+            let why = tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            };
+            tracing::info!("{why} received");
+            shutdown::request(why);
         }
-        node().shutdown(0);
     });
 }
 

@@ -34,6 +34,7 @@ pub fn native_modules() -> &'static [(&'static str, Opener)] {
         ("cirrus.json", json::open),
         ("cirrus.code", loader::open_code),
         ("cirrus.metrics", crate::metrics::lua::open),
+        ("skynet.flow.core", crate::lifecycle::flow::lua_open),
     ]
 }
 
