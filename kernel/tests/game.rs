@@ -892,3 +892,27 @@ fn cluster_gates_drain_and_die_without_losing_sessions() {
     assert!(st.success(), "gate1 exit status {st:?}\n{g1_log}");
     assert!(g1_log.contains("drained, the node exits"), "{g1_log}");
 }
+
+/// SIGTERM with players mid-round: each gets `kick` reason 3 "maintenance" (not a reset), the
+/// node finishes its flows and onshutdown hooks, closes its stores and exits 0.
+#[test]
+fn sigterm_kicks_players_with_maintenance_and_exits_0() {
+    let dir = temp_dir("sigterm");
+    let mut node = GameNode::start(&dir, "");
+    node.assert_suites_with(
+        "test_shutdown",
+        &std::process::id().to_string(),
+        &format!("pid={}", node.pid()),
+    );
+    let st = node
+        .wait_exit(Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("node still running after SIGTERM:\n{}", node.log()));
+    let log = node.log();
+    assert_eq!(st.code(), Some(0), "exit code after SIGTERM:\n{log}");
+    assert!(
+        log.contains("watchdog: shutting down, 2 clients kicked (reason 3 maintenance)"),
+        "{log}"
+    );
+    assert!(log.contains("SQL pools and"), "stores closed:\n{log}");
+    assert!(log.contains("shutdown complete: exit 0"), "{log}");
+}

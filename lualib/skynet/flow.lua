@@ -14,7 +14,7 @@
 
 local core = require "skynet.flow.core"
 
-local flow = {}
+local flow = { SHUTTING_DOWN = "node shutting down" }
 
 local function close(id, ok, ...)
 	core.finish(id)
@@ -27,11 +27,13 @@ end
 function flow.run(name, fn, ...)
 	assert(type(name) == "string", "flow.run: name must be a string")
 	local id = core.begin(name)
+	if not id then
+		error(flow.SHUTTING_DOWN, 0)
+	end
 	return close(id, pcall(fn, ...))
 end
 
 flow.count = core.count
 flow.shutting = core.shutting
-flow.SHUTTING_DOWN = "node shutting down"
 
 return flow

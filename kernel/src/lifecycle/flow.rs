@@ -110,7 +110,7 @@ pub fn describe() -> String {
     out
 }
 
-/// `skynet.flow.core`: begin(name) -> id (raises "node shutting down"), finish(id),
+/// `skynet.flow.core`: begin(name) -> id (nil once shutdown has begun), finish(id),
 /// count() -> total, { [address] = { [name] = n } }, shutting() -> bool.
 pub fn lua_open(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
@@ -118,7 +118,7 @@ pub fn lua_open(lua: &Lua) -> mlua::Result<Table> {
         "begin",
         lua.create_function(|lua, name: String| {
             let me = ctx_of(lua)?.handle;
-            begin(me, &name).map_err(mlua::Error::runtime)
+            Ok(begin(me, &name).ok())
         })?,
     )?;
     t.set(
