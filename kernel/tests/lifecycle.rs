@@ -25,22 +25,33 @@ fn temp_dir(name: &str) -> PathBuf {
 
 impl FlowNode {
     fn start(dir: &Path, extra: &str) -> FlowNode {
+        Self::spawn(dir, "flows", extra, false)
+    }
+
+    /// A node whose start service is tests/lifecycle/`start`.lua.
+    fn spawn(dir: &Path, start: &str, extra: &str, restore: bool) -> FlowNode {
         let console = common::free_port();
         let db = dir.join("flows.db");
         let conf = dir.join("node.lua");
         std::fs::write(
             &conf,
             format!(
-                "thread = 2\nharbor = 0\nstart = \"flows\"\n\
+                "thread = 2\nharbor = 0\nstart = \"{start}\"\n\
                  luaservice = \"./tests/lifecycle/?.lua;./service/?.lua;./service/?/main.lua\"\n\
                  lua_path = \"./lualib/?.lua;./lualib/?/init.lua\"\n\
-                 console_port = {console}\nflow_db = \"{}\"\n{extra}\n",
-                db.display()
+                 console_port = {console}\nflow_db = \"{}\"\n\
+                 snapshot_file = \"{}\"\n{extra}\n",
+                db.display(),
+                dir.join("node.snapshot").display()
             ),
         )
         .unwrap();
-        let mut child = common::cirrus()
-            .arg(&conf)
+        let mut cmd = common::cirrus();
+        cmd.arg(&conf);
+        if restore {
+            cmd.arg("--restore");
+        }
+        let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -241,4 +252,64 @@ fn console_shutdown_waits_for_the_flow() {
     let code = node.wait_exit(Duration::from_secs(20));
     assert_eq!(code, 0, "{}", node.log());
     assert_eq!(node.steps(), ["a", "b", "hook after 2 steps"]);
+}
+
+/// SIGHUP freezes the node: the open flow finishes first, the freeze hook's state goes to the
+/// snapshot, exit 0. `--restore` hands the state back: the countdown resumes with the time it
+/// had left (not from the start), and the snapshot is not used twice.
+#[test]
+fn sighup_freezes_and_restore_resumes_the_countdown() {
+    let dir = temp_dir("freeze");
+    let mut node = FlowNode::spawn(&dir, "countdown", "countdown = 400", false);
+    node.wait_log("FRESH START", Duration::from_secs(20));
+    std::thread::sleep(Duration::from_millis(300));
+    node.signal("HUP");
+    let code = node.wait_exit(Duration::from_secs(20));
+    let log = node.log();
+    assert_eq!(code, 0, "exit code:\n{log}");
+    assert!(
+        log.contains("SHORT FLOW DONE"),
+        "the open flow finished first:\n{log}"
+    );
+    let hook = log
+        .lines()
+        .find(|l| l.contains("FREEZE HOOK left="))
+        .unwrap_or_else(|| panic!("{log}"));
+    let left: i64 = hook
+        .split("left=")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|t| t.parse().ok())
+        .unwrap();
+    assert!((250..=380).contains(&left), "{hook}");
+    assert!(log.contains("freeze: snapshot of 1 services"), "{log}");
+    assert!(dir.join("node.snapshot").exists());
+    drop(node);
+
+    let t = Instant::now();
+    let node = FlowNode::spawn(&dir, "countdown", "countdown = 400", true);
+    let line = node.wait_log("RESTORED left=", Duration::from_secs(20));
+    assert!(
+        line.contains(&format!("RESTORED left={left} ")) && line.contains("hands=3,2 name=desk 1"),
+        "{line}"
+    );
+    node.wait_log("COUNTDOWN DONE", Duration::from_secs(20));
+    let took = t.elapsed();
+    assert!(
+        took < Duration::from_millis(left as u64 * 10 + 2500),
+        "resumed with the time left ({left} cs), took {took:?}"
+    );
+    assert!(!node.log().contains("FRESH START"));
+    assert!(!dir.join("node.snapshot").exists(), "snapshot used once");
+    assert!(dir.join("node.snapshot.restored").exists());
+    drop(node);
+
+    // restoring with no snapshot is a config error (exit 2), not a fresh start
+    let mut node = FlowNode::spawn(&dir, "countdown", "", true);
+    assert_eq!(node.wait_exit(Duration::from_secs(10)), 2, "{}", node.log());
+    assert!(
+        node.log().contains("cannot read snapshot"),
+        "{}",
+        node.log()
+    );
 }

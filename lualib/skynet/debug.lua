@@ -80,6 +80,12 @@ local function init(skynet, export)
 			skynet.ret(skynet.pack(export.shutdown()))
 		end
 
+		-- freeze (kernel/src/lifecycle/freeze.rs): nil (no hook), true + packed state, or
+		-- false + the error
+		function dbgcmd.FREEZE()
+			skynet.ret(skynet.pack(export.freeze()))
+		end
+
 		function dbgcmd.TERM(service)
 			skynet.term(service)
 		end

@@ -1,6 +1,6 @@
 //! The debug console: a telnet-style line protocol (loopback by default) for operators.
 //! `list`, `stat`, `mem`, `gc`, `kill`, `exit`, `ping`, `service`, `help`, `flows`,
-//! `shutdown`, and code changes on a live node: `reload NAME`, `inject ADDR FILE`, `hotfix ADDR FILE [MODULE]`. Commands that
+//! `shutdown`, `freeze`, and code changes on a live node: `reload NAME`, `inject ADDR FILE`, `hotfix ADDR FILE [MODULE]`. Commands that
 //! need a Lua service's view (task counts, gc, ping, inject, hotfix) use skynet's debug
 //! protocol through a [`Port`].
 
@@ -213,6 +213,10 @@ async fn run(port: &Port, line: &str) -> anyhow::Result<String> {
                 (
                     "shutdown",
                     "graceful stop: intake closed, open flows finish, onshutdown hooks, exit 0",
+                ),
+                (
+                    "freeze",
+                    "flows finish, skynet.freeze hooks' state to snapshot_file, exit 0 (then --restore)",
                 ),
                 ("start NAME [ARGS]", "launch a Lua service"),
                 (
@@ -433,6 +437,16 @@ async fn run(port: &Port, line: &str) -> anyhow::Result<String> {
             let _ = writeln!(
                 out,
                 "shutting down: {} flows open",
+                crate::lifecycle::flow::total()
+            );
+        }
+        "freeze" => {
+            crate::lifecycle::freeze::request("console freeze").map_err(anyhow::Error::msg)?;
+            tracing::info!("console: freeze");
+            let _ = writeln!(
+                out,
+                "freezing to {}: {} flows open",
+                crate::lifecycle::freeze::snapshot_path().display(),
                 crate::lifecycle::flow::total()
             );
         }

@@ -3,6 +3,7 @@
 //! (gracefully: [`shutdown`], waiting for the open [`flow`]s).
 
 pub mod flow;
+pub mod freeze;
 pub mod shutdown;
 
 use crate::config::{self, Env};
@@ -77,6 +78,12 @@ fn get_usize(
 
 /// Load the config, start the node and its bootstrap service. Returns once services run.
 pub fn boot(config_path: &Path) -> Result<&'static Node, BootError> {
+    boot_with(config_path, false)
+}
+
+/// [`boot`], restoring the services' state from the snapshot of a frozen node when `restore`
+/// (`cirrus CONFIG --restore`).
+pub fn boot_with(config_path: &Path, restore: bool) -> Result<&'static Node, BootError> {
     let file = config_path.display().to_string();
     let cfg = config::load_file(config_path).map_err(|e| BootError::Config(e.to_string()))?;
     let threads = get_usize(&cfg, &file, "thread", 8)?;
@@ -154,6 +161,11 @@ pub fn boot(config_path: &Path) -> Result<&'static Node, BootError> {
         // Port 0 picks a free one; the log line names it.
         crate::metrics::serve(address, port)?;
     }
+    if restore {
+        let path = freeze::snapshot_path();
+        let n = freeze::load(&path).map_err(BootError::Config)?;
+        tracing::info!("restoring from {}: state of {n} services", path.display());
+    }
     launch("snlua", "bootstrap")?;
     install_signals();
     tracing::info!(threads, harbor, "cirrus node started from {file}");
@@ -163,9 +175,10 @@ pub fn boot(config_path: &Path) -> Result<&'static Node, BootError> {
 fn install_signals() {
     node().io().spawn(async {
         use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int)) = (
+        let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
             signal(SignalKind::terminate()),
             signal(SignalKind::interrupt()),
+            signal(SignalKind::hangup()),
         ) else {
             tracing::error!("cannot install signal handlers");
             return;
@@ -174,9 +187,16 @@ fn install_signals() {
             let why = tokio::select! {
                 _ = term.recv() => "SIGTERM",
                 _ = int.recv() => "SIGINT",
+                _ = hup.recv() => "SIGHUP",
             };
             tracing::info!("{why} received");
-            shutdown::request(why);
+            if why == "SIGHUP" {
+                if let Err(e) = freeze::request(why) {
+                    tracing::warn!("SIGHUP: not freezing: {e}");
+                }
+            } else {
+                shutdown::request(why);
+            }
         }
     });
 }

@@ -29,10 +29,15 @@ pub fn started() -> bool {
     STARTED.load(Ordering::Acquire)
 }
 
+/// Take the node's one stop (shutdown or freeze); false if one has begun already.
+pub(crate) fn claim() -> bool {
+    !STARTED.swap(true, Ordering::AcqRel)
+}
+
 /// Begin the graceful shutdown (`why`: "SIGTERM", "console"...). A second request while one
 /// runs stops the node at once with exit code 3, logging the flows still open.
 pub fn request(why: &str) {
-    if STARTED.swap(true, Ordering::AcqRel) {
+    if !claim() {
         tracing::warn!("{why} during shutdown: stopping now");
         log_open_flows();
         node().shutdown(EXIT_FLOWS_OPEN);
@@ -55,7 +60,7 @@ fn log_open_flows() {
     }
 }
 
-fn timeout_setting() -> Duration {
+pub(crate) fn timeout_setting() -> Duration {
     let secs = node()
         .env
         .get("shutdown_timeout")
@@ -65,7 +70,7 @@ fn timeout_setting() -> Duration {
     Duration::from_secs_f64(secs)
 }
 
-fn port() -> Arc<Port> {
+pub(crate) fn port() -> Arc<Port> {
     let p = Port::new();
     let p2 = p.clone();
     node().spawn("shutdown".into(), move |h| {
@@ -75,24 +80,16 @@ fn port() -> Arc<Port> {
     p
 }
 
-fn lua_cmd(cmd: &str) -> Bytes {
+pub(crate) fn lua_cmd(cmd: &str) -> Bytes {
     let mut w = Writer::new();
     w.string(cmd.as_bytes());
     Bytes::from(w.finish())
 }
 
-async fn run(why: &str) {
-    let n = node();
-    let timeout = timeout_setting();
-    let deadline = Instant::now() + timeout;
-    let open = flow::close_intake();
-    tracing::info!(
-        "{why}: shutting down: new flows refused, {open} open, shutdown_timeout {:.0} s",
-        timeout.as_secs_f64()
-    );
-    let port = port();
-    // Stop intake on the gate tier: listeners closed, clients kicked with reason 3.
-    if let Some(wd) = n.resolve(".watchdog") {
+/// Stop intake on the gate tier of this node, if it has one: listeners closed, clients kicked
+/// with reason 3.
+pub(crate) async fn stop_gate_tier(port: &Port, deadline: Instant) {
+    if let Some(wd) = node().resolve(".watchdog") {
         let left = deadline.saturating_duration_since(Instant::now());
         match port
             .call(
@@ -107,15 +104,20 @@ async fn run(why: &str) {
             Err(e) => tracing::warn!(service = %fmt_handle(wd), "gate tier shutdown: {e}"),
         }
     }
-    // Let the open flows finish.
+}
+
+/// Wait for the open flows. False if the node must stop now: past the deadline (the flows
+/// are logged and the exit code set to 3) or stopped by a second signal.
+pub(crate) async fn wait_flows(deadline: Instant, timeout: Duration) -> bool {
+    let n = node();
     let mut last_report = Instant::now();
     loop {
         let left = flow::total();
         if left == 0 {
-            break;
+            return true;
         }
         if n.is_quitting() {
-            return; // a second signal stopped the node
+            return false; // a second signal stopped the node
         }
         if Instant::now() >= deadline {
             tracing::error!(
@@ -124,13 +126,29 @@ async fn run(why: &str) {
             );
             log_open_flows();
             n.shutdown(EXIT_FLOWS_OPEN);
-            return;
+            return false;
         }
         if last_report.elapsed() >= Duration::from_secs(5) {
             last_report = Instant::now();
             tracing::info!("shutdown: waiting for {left} open flows");
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn run(why: &str) {
+    let n = node();
+    let timeout = timeout_setting();
+    let deadline = Instant::now() + timeout;
+    let open = flow::close_intake();
+    tracing::info!(
+        "{why}: shutting down: new flows refused, {open} open, shutdown_timeout {:.0} s",
+        timeout.as_secs_f64()
+    );
+    let port = port();
+    stop_gate_tier(&port, deadline).await;
+    if !wait_flows(deadline, timeout).await {
+        return;
     }
     tracing::info!("shutdown: no flow open, running onshutdown hooks");
     // Every Lua service runs its skynet.onshutdown hooks, all at once.
