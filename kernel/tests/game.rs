@@ -52,10 +52,36 @@ impl GameNode {
         Self::spawn(&conf, dir, console, &[])
     }
 
+    /// Start again from the config [`GameNode::start`] wrote in `dir`, with `--restore`.
+    pub fn restore(dir: &Path) -> GameNode {
+        let conf = dir.join("node.lua");
+        let text = std::fs::read_to_string(&conf).unwrap();
+        let console = text
+            .lines()
+            .find_map(|l| l.strip_prefix("console_port = "))
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap();
+        Self::spawn_args(&conf, dir, console, &[], &["--restore"])
+    }
+
     /// Start a node from a config file with extra environment; waits for its ready line.
     pub fn spawn(conf: &Path, dir: &Path, console: u16, envs: &[(&str, String)]) -> GameNode {
+        Self::spawn_args(conf, dir, console, envs, &[])
+    }
+
+    /// [`GameNode::spawn`] with extra command-line arguments (`--restore`).
+    pub fn spawn_args(
+        conf: &Path,
+        dir: &Path,
+        console: u16,
+        envs: &[(&str, String)],
+        args: &[&str],
+    ) -> GameNode {
         let mut cmd = common::cirrus();
-        cmd.arg(conf).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.arg(conf)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         for (k, v) in envs {
             cmd.env(k, v);
         }
@@ -1019,4 +1045,112 @@ fn kill_9_mid_play_leaves_settlements_consistent() {
     assert_eq!(report["errors"].as_u64(), Some(0), "{report}");
     let (_, after) = rounds_and_golds(&dir);
     assert_eq!(after.len(), golds.len(), "the same players logged in again");
+}
+
+/// SIGHUP mid-bet freezes the game node (snapshot, exit 0); `--restore` brings the desk back
+/// in the bet phase with the time it had left: the round completes with the same hands, the
+/// bet made before the freeze, and a settlement that adds up.
+#[test]
+fn frozen_round_completes_after_restore_with_the_same_hands() {
+    let dir = temp_dir("freeze");
+    let snap = dir.join("node.snapshot");
+    let mut node = GameNode::start(&dir, &format!("snapshot_file = \"{}\"", snap.display()));
+    node.assert_suites_with(
+        "test_freeze",
+        &std::process::id().to_string(),
+        &format!("pid={}", node.pid()),
+    );
+    let st = node
+        .wait_exit(Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("node still running after SIGHUP:\n{}", node.log()));
+    let log = node.log();
+    assert_eq!(st.code(), Some(0), "exit code after SIGHUP:\n{log}");
+    assert!(log.contains("frozen: 3 players"), "{log}");
+    assert!(snap.exists(), "snapshot written:\n{log}");
+    assert!(
+        rounds_and_golds(&dir).0.is_empty(),
+        "nothing settled before the freeze"
+    );
+    let seen: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("freeze.json")).unwrap()).unwrap();
+
+    let node = GameNode::restore(&dir);
+    assert!(
+        node.wait_log("restored: 3 players (3 offline)", Duration::from_secs(5))
+            .is_some(),
+        "{}",
+        node.log()
+    );
+    // the bet countdown goes on with the time it had left, then the round plays out
+    let line = node
+        .wait_log("resumes round 1 in phase 2 with ", Duration::from_secs(5))
+        .unwrap_or_else(|| panic!("desk resumed in the bet phase:\n{}", node.log()));
+    let left: u64 = line
+        .split(" with ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|t| t.parse().ok())
+        .unwrap();
+    assert!((1..=200).contains(&left), "{line}");
+    let start = Instant::now();
+    let (rounds, golds) = loop {
+        let (rounds, golds) = rounds_and_golds(&dir);
+        if !rounds.is_empty() {
+            break (rounds, golds);
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the restored round did not settle:\n{}",
+            node.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        start.elapsed() + Duration::from_millis(300) >= Duration::from_millis(left * 10),
+        "settled only after the bet countdown's {left} cs ({:?})",
+        start.elapsed()
+    );
+    assert_eq!(rounds.len(), 1);
+    let detail = rounds[0].as_array().unwrap();
+    assert_eq!(detail.len(), 3, "{detail:?}");
+    let mut sum = 0;
+    for p in seen["players"].as_array().unwrap() {
+        let uid = p["uid"].as_i64().unwrap();
+        let d = detail
+            .iter()
+            .find(|d| d["uid"].as_i64() == Some(uid))
+            .unwrap_or_else(|| panic!("uid {uid} in {detail:?}"));
+        let hand: Vec<i64> = d["hand"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_i64().unwrap())
+            .collect();
+        let shown: Vec<i64> = p["hand"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_i64().unwrap())
+            .collect();
+        assert_eq!(hand.len(), 5);
+        assert_eq!(hand[..4], shown[..], "the same hand after the restore");
+        assert_eq!(
+            d["banker"].as_bool(),
+            Some(p["seat"] == seen["banker"]),
+            "{d}"
+        );
+        if seen["bettor"].as_i64() == Some(uid) {
+            assert_eq!(d["bet"].as_i64(), seen["bet"].as_i64(), "the bet kept: {d}");
+        }
+        if seen["late"].as_i64() == Some(uid) {
+            assert_eq!(d["bet"].as_i64(), Some(1), "the timeout default: {d}");
+        }
+        let delta = d["score"].as_i64().unwrap() - d["fee"].as_i64().unwrap();
+        sum += d["score"].as_i64().unwrap();
+        let gold = golds.iter().find(|g| g.0 == uid).unwrap().1;
+        assert_eq!(gold, 10000 + delta, "gold of {uid} after the settlement");
+    }
+    assert_eq!(sum, 0, "zero-sum round");
+    let log = node.stop();
+    assert!(!log.contains("not settled"), "{log}");
 }

@@ -5,7 +5,8 @@
 --   local flow = require "skynet.flow"
 --   local golds = flow.run("settle", dbhelper.call, "game", "settle", key, rec)
 --   local n, by = flow.count()     -- open flows on this node: n, { [address] = { [name] = n } }
---   flow.shutting()                -- true once shutdown has begun
+--   flow.shutting()                -- true once shutdown (or a freeze) has begun
+--   flow.freezing()                -- true when that stop is a freeze
 --
 -- flow.run returns fn's results; an error in fn propagates unchanged, and the flow is closed
 -- either way. Once shutdown has begun it raises "node shutting down" without running fn.
@@ -35,5 +36,6 @@ end
 
 flow.count = core.count
 flow.shutting = core.shutting
+flow.freezing = core.freezing -- the stop is a freeze (the node restarts with --restore)
 
 return flow

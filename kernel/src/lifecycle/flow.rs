@@ -24,6 +24,7 @@ struct Open {
 struct State {
     next: u64,
     closing: bool,
+    freezing: bool,
     open: HashMap<u64, Open>,
 }
 
@@ -68,11 +69,17 @@ pub fn forget_service(service: Handle) {
     }
 }
 
-/// From now on `begin` refuses. Returns how many flows are open at that moment.
-pub fn close_intake() -> usize {
+/// From now on `begin` refuses (`freezing`: for a freeze, so a refused settlement can wait
+/// for the restored node). Returns how many flows are open at that moment.
+pub fn close_intake(freezing: bool) -> usize {
     let mut s = state().lock();
     s.closing = true;
+    s.freezing = freezing;
     s.open.len()
+}
+
+pub fn freezing() -> bool {
+    state().lock().freezing
 }
 
 pub fn shutting_down() -> bool {
@@ -111,7 +118,7 @@ pub fn describe() -> String {
 }
 
 /// `skynet.flow.core`: begin(name) -> id (nil once shutdown has begun), finish(id),
-/// count() -> total, { [address] = { [name] = n } }, shutting() -> bool.
+/// count() -> total, { [address] = { [name] = n } }, shutting() -> bool, freezing() -> bool.
 pub fn lua_open(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     t.set(

@@ -1,10 +1,11 @@
 //! Freeze and restore (SIGHUP or console `freeze`; `cirrus CONFIG --restore`).
 //!
-//! Freeze: new flows are refused and the open ones finish (as for a shutdown); every Lua
-//! service with a `skynet.freeze(fn)` hook returns its state; the node writes one snapshot
-//! file (`snapshot_file`, default `cirrus.snapshot`) and exits 0. A gate tier running in the
-//! same process (`.watchdog`, the all-in-one node) cannot keep its connections: its clients get
-//! `kick` reason 3 as on a shutdown.
+//! Freeze: new flows are refused and the open ones finish (as for a shutdown; a refused
+//! settlement is kept for the restored node, `flow.freezing()`); every Lua service with a
+//! `skynet.freeze(fn)` hook returns its state; the node writes one snapshot file
+//! (`snapshot_file`, default `cirrus.snapshot`) and exits 0. A gate tier running in the same
+//! process (`.watchdog`, the all-in-one node) cannot keep its connections: once the states are
+//! taken its clients get `kick` reason 3 as on a shutdown.
 //!
 //! The snapshot is one `skynet.pack` sequence: `"cirrus-snapshot", 1 (version), unix time,
 //! n, then n pairs (service key, packed state)`. A service key is its launch line ("snlua room
@@ -100,10 +101,9 @@ async fn run(why: &str) {
     let n = node();
     let timeout = shutdown::timeout_setting();
     let deadline = Instant::now() + timeout;
-    let open = flow::close_intake();
+    let open = flow::close_intake(true);
     tracing::info!("{why}: freezing: new flows refused, {open} open");
     let port = shutdown::port();
-    shutdown::stop_gate_tier(&port, deadline).await;
     if !shutdown::wait_flows(deadline, timeout).await {
         return;
     }
@@ -153,6 +153,9 @@ async fn run(why: &str) {
             }
         }
     }
+    // The states are taken: a gate tier in this process closes now (its clients are kicked
+    // with reason 3; kicked before, they would have gone offline and the desks played on).
+    shutdown::stop_gate_tier(&port, deadline).await;
     if n.is_quitting() {
         return;
     }

@@ -140,7 +140,7 @@ async fn run(why: &str) {
     let n = node();
     let timeout = timeout_setting();
     let deadline = Instant::now() + timeout;
-    let open = flow::close_intake();
+    let open = flow::close_intake(false);
     tracing::info!(
         "{why}: shutting down: new flows refused, {open} open, shutdown_timeout {:.0} s",
         timeout.as_secs_f64()
