@@ -104,6 +104,30 @@ async fn run(why: &str) {
     let open = flow::close_intake(true);
     tracing::info!("{why}: freezing: new flows refused, {open} open");
     let port = shutdown::port();
+    // A game node in a cluster: every gate node holds the traffic routed here first.
+    if let Some(g) = n.resolve(".gamenode") {
+        match port
+            .call(
+                g,
+                crate::service::PTYPE_LUA,
+                shutdown::lua_cmd("freeze_hold"),
+                Duration::from_secs(10),
+            )
+            .await
+            .map(|b| seri::unpack_svalues(&b))
+        {
+            Ok(Ok(v)) => {
+                let (acks, asked) = (v.first(), v.get(1));
+                if let (Some(SValue::Int(a)), Some(SValue::Int(b))) = (acks, asked) {
+                    if *b > 0 {
+                        tracing::info!(service = %fmt_handle(g), "freeze: {a} of {b} gate nodes hold this node's traffic");
+                    }
+                }
+            }
+            Ok(Err(e)) => tracing::warn!(service = %fmt_handle(g), "freeze hold: bad reply: {e}"),
+            Err(e) => tracing::warn!(service = %fmt_handle(g), "freeze hold: {e}"),
+        }
+    }
     if !shutdown::wait_flows(deadline, timeout).await {
         return;
     }
