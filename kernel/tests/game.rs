@@ -772,20 +772,32 @@ fn kill_group(pid: i32) {
 
 /// The role nodes of a local cluster on Redis (keys under a per-test prefix) and a MariaDB
 /// database: locator, login, hall, chat, game1, then one gate node per name in `gates`.
-fn cluster_nodes(dir: &Path, db: &MysqlDb, gates: &[&str]) -> Vec<GameNode> {
-    let root = common::root();
+fn cluster_envs(dir: &Path, db: &MysqlDb) -> Vec<(&'static str, String)> {
     let bin = env!("CARGO_BIN_EXE_cirrus");
     let prefix = format!("cirrus_test:{}:{}:", std::process::id(), dir.display());
-    let envs = vec![
+    vec![
         ("CIRRUS_REDIS", "127.0.0.1:6379".to_string()),
         ("CIRRUS_SQL", db.url.clone()),
-        ("CIRRUS_STORE_PREFIX", prefix.clone()),
+        ("CIRRUS_STORE_PREFIX", prefix),
         ("CIRRUS_STANDBY", "game2:2".to_string()),
         (
             "CIRRUS_START_GAME",
             format!("{bin} {}/game.lua", dir.display()),
         ),
-    ];
+    ]
+}
+
+/// The environment of the cluster's game1 node (with [`cluster_envs`]).
+fn game1_envs() -> Vec<(&'static str, String)> {
+    vec![
+        ("CIRRUS_NODE", "game1".to_string()),
+        ("CIRRUS_SERVER_ID", "1".to_string()),
+    ]
+}
+
+fn cluster_nodes(dir: &Path, db: &MysqlDb, gates: &[&str]) -> Vec<GameNode> {
+    let root = common::root();
+    let envs = cluster_envs(dir, db);
     let conf = |role: &str, file: &str, extra: &str| -> (PathBuf, u16) {
         let console = common::free_port();
         let path = dir.join(format!("{file}.lua"));
@@ -811,11 +823,11 @@ fn cluster_nodes(dir: &Path, db: &MysqlDb, gates: &[&str]) -> Vec<GameNode> {
             "game",
             "game".into(),
             // the standby node starts from this file too: no fixed console port
-            "console_port = nil".into(),
-            vec![
-                ("CIRRUS_NODE", "game1".to_string()),
-                ("CIRRUS_SERVER_ID", "1".to_string()),
-            ],
+            format!(
+                "console_port = nil\nsnapshot_file = \"{}/game1.snapshot\"",
+                dir.display()
+            ),
+            game1_envs(),
         ),
     ];
     for g in gates {
@@ -1153,4 +1165,108 @@ fn frozen_round_completes_after_restore_with_the_same_hands() {
     assert_eq!(sum, 0, "zero-sum round");
     let log = node.stop();
     assert!(!log.contains("not settled"), "{log}");
+}
+
+/// Freeze behind a gate node: SIGHUP on game1 makes the gate hold its room traffic; game1
+/// writes its snapshot and exits; requests sent meanwhile wait at the gate; game1 restored
+/// with `--restore` takes them, in order, and the round completes with the same hands and a
+/// settlement that adds up, without any player disconnected.
+#[test]
+fn cluster_freeze_holds_requests_at_the_gate_until_the_restore() {
+    let dir = temp_dir("cfreeze");
+    let db = MysqlDb::create("cfreeze");
+    let mut nodes = cluster_nodes(&dir, &db, &["gate1"]);
+    let extra = format!("game_pid={}", nodes[4].pid());
+    let restored = std::sync::Mutex::new(None::<GameNode>);
+    let frozen_code = std::sync::Mutex::new(None);
+    let out = std::thread::scope(|sc| {
+        let (head, tail) = nodes.split_at_mut(5);
+        let gate = &tail[0];
+        let suite = sc.spawn(|| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                gate.assert_suites_with(
+                    "test_freeze_cluster",
+                    &std::process::id().to_string(),
+                    &extra,
+                )
+            }))
+        });
+        // game1 freezes and exits; then the held requests are sent; then restore it
+        let game = &mut head[4];
+        let st = game.wait_exit(Duration::from_secs(30));
+        *frozen_code.lock().unwrap() = st.and_then(|s| s.code());
+        if st.is_some() {
+            std::fs::write(dir.join("frozen"), "").unwrap();
+            let start = Instant::now();
+            while !dir.join("sent").exists() && start.elapsed() < Duration::from_secs(20) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            // the requests reach the gate and wait there
+            std::thread::sleep(Duration::from_millis(500));
+            let mut envs = cluster_envs(&dir, &db);
+            envs.extend(game1_envs());
+            *restored.lock().unwrap() = Some(GameNode::spawn_args(
+                &dir.join("game.lua"),
+                &dir,
+                0,
+                &envs,
+                &["--restore"],
+            ));
+        }
+        suite.join().unwrap()
+    });
+    let game_log = nodes[4].log();
+    let restored = restored.into_inner().unwrap();
+    if out.is_err() {
+        dump_cluster(&dir, &nodes);
+        if let Some(r) = &restored {
+            println!("--- restored game1 ---\n{}", r.log());
+        }
+    }
+    let gate_log = nodes[5].log();
+    let rounds = {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            use sqlx::{Connection, Row};
+            let mut c = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
+            sqlx::query("SELECT detail FROM game_rounds ORDER BY id")
+                .fetch_all(&mut c)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<String, _>(0))
+                .collect::<Vec<_>>()
+        })
+    };
+    drop(restored);
+    drop(nodes);
+    drop(db);
+    assert!(out.is_ok(), "freeze cluster suite failed");
+    assert_eq!(*frozen_code.lock().unwrap(), Some(0), "{game_log}");
+    assert!(game_log.contains("1 of 1 gate nodes hold"), "{game_log}");
+    assert!(gate_log.contains("held requests go on"), "{gate_log}");
+    let seen: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("freeze.json")).unwrap()).unwrap();
+    assert_eq!(rounds.len(), 1, "{rounds:?}");
+    let detail: serde_json::Value = serde_json::from_str(&rounds[0]).unwrap();
+    let detail = detail.as_array().unwrap();
+    let mut sum = 0;
+    for p in seen["players"].as_array().unwrap() {
+        let uid = p["uid"].as_i64().unwrap();
+        let d = detail
+            .iter()
+            .find(|d| d["uid"].as_i64() == Some(uid))
+            .unwrap_or_else(|| panic!("uid {uid} in {detail:?}"));
+        let hand: Vec<&serde_json::Value> = d["hand"].as_array().unwrap().iter().take(4).collect();
+        let shown: Vec<&serde_json::Value> = p["hand"].as_array().unwrap().iter().collect();
+        assert_eq!(hand, shown, "the same hand after the restore");
+        if let Some(b) = seen["bets"][uid.to_string()].as_i64() {
+            assert_eq!(d["bet"].as_i64(), Some(b), "{d}");
+        }
+        sum += d["score"].as_i64().unwrap();
+    }
+    assert_eq!(sum, 0, "zero-sum round");
 }

@@ -161,6 +161,18 @@ end
 
 -- The game node is back: flush what was held, in order.
 function W.cmd.release(nodename)
+	-- the release may come before discovery tells this node where the restored node is
+	if node.clustered() then
+		local cluster = require "skynet.cluster"
+		local deadline = skynet.now() + 500
+		while skynet.now() < deadline do
+			local ok, roles = pcall(cluster.roles)
+			if ok and roles[nodename] then
+				break
+			end
+			skynet.sleep(2)
+		end
+	end
 	local n = 0
 	for _, w in ipairs(workers) do
 		n = n + skynet.call(w, "lua", "release", nodename)
