@@ -37,7 +37,7 @@ function G.cmd.stop()
 end
 
 -- Freezing (kernel/src/lifecycle/freeze.rs): every gate node holds the requests routed to
--- this node's rooms. Returns the gates that acknowledged and the gates asked.
+-- this node's rooms (for the gate's freeze_timeout). Returns the gates that acknowledged and the gates asked.
 function G.cmd.freeze_hold()
 	if not (runs("game") and node.clustered()) then
 		return 0, 0
@@ -45,7 +45,7 @@ function G.cmd.freeze_hold()
 	local gates, acks = node.nodes("watchdog"), 0
 	for _, name in ipairs(gates) do
 		if name ~= node.name() then
-			local ok, err = pcall(node.call_at, name, "watchdog", "hold", node.name(), conf.number("freeze_timeout", 20))
+			local ok, err = pcall(node.call_at, name, "watchdog", "hold", node.name())
 			if ok then
 				acks = acks + 1
 			else

@@ -796,6 +796,11 @@ fn game1_envs() -> Vec<(&'static str, String)> {
 }
 
 fn cluster_nodes(dir: &Path, db: &MysqlDb, gates: &[&str]) -> Vec<GameNode> {
+    cluster_nodes_with(dir, db, gates, "")
+}
+
+/// [`cluster_nodes`] with extra config lines for the gate nodes.
+fn cluster_nodes_with(dir: &Path, db: &MysqlDb, gates: &[&str], gate_extra: &str) -> Vec<GameNode> {
     let root = common::root();
     let envs = cluster_envs(dir, db);
     let conf = |role: &str, file: &str, extra: &str| -> (PathBuf, u16) {
@@ -836,7 +841,7 @@ fn cluster_nodes(dir: &Path, db: &MysqlDb, gates: &[&str]) -> Vec<GameNode> {
             g.to_string(),
             format!(
                 "nodename = \"{g}\"\ngate_port = 0\nws_port = 0\npush_http_port = 0\n\
-                 gate_address = \"127.0.0.1\"\ndrain_timeout = 20"
+                 gate_address = \"127.0.0.1\"\ndrain_timeout = 20\n{gate_extra}"
             ),
             vec![],
         ));
@@ -1269,4 +1274,45 @@ fn cluster_freeze_holds_requests_at_the_gate_until_the_restore() {
         sum += d["score"].as_i64().unwrap();
     }
     assert_eq!(sum, 0, "zero-sum round");
+}
+
+/// A frozen game node that does not come back within the gate's freeze_timeout: the held
+/// request is answered GAME_DOWN and the player is back in the hall; a request past the
+/// freeze_buffer is answered BUSY at once. Nothing hangs.
+#[test]
+fn cluster_freeze_timeout_sends_players_back_to_the_hall() {
+    let dir = temp_dir("cfreezeto");
+    let db = MysqlDb::create("cfreezeto");
+    let mut nodes = cluster_nodes_with(
+        &dir,
+        &db,
+        &["gate1"],
+        "freeze_timeout = 2\nfreeze_buffer = 2\nwatchdog_workers = 1",
+    );
+    let extra = format!("game_pid={}", nodes[4].pid());
+    let out = std::thread::scope(|sc| {
+        let (head, tail) = nodes.split_at_mut(5);
+        let gate = &tail[0];
+        let suite = sc.spawn(|| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                gate.assert_suites_with(
+                    "test_freeze_timeout",
+                    &std::process::id().to_string(),
+                    &extra,
+                )
+            }))
+        });
+        if head[4].wait_exit(Duration::from_secs(30)).is_some() {
+            std::fs::write(dir.join("frozen"), "").unwrap();
+        }
+        suite.join().unwrap()
+    });
+    if out.is_err() {
+        dump_cluster(&dir, &nodes);
+    }
+    let gate_log = nodes[5].log();
+    drop(nodes);
+    drop(db);
+    assert!(out.is_ok(), "freeze timeout suite failed");
+    assert!(gate_log.contains("game1 not back after 2 s"), "{gate_log}");
 }

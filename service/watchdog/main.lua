@@ -147,7 +147,8 @@ function W.cmd.drain()
 end
 
 -- A game node is freezing (its service/gamenode.lua asks every gate): hold the requests
--- routed to its rooms, `freeze_buffer` per gate node at most, for `freeze_timeout` seconds.
+-- routed to its rooms, `freeze_buffer` per gate node at most (shared out between the
+-- workers), for `freeze_timeout` seconds (default 20).
 -- The answer is the acknowledgement the game node waits for before it freezes.
 function W.cmd.hold(nodename, seconds)
 	seconds = seconds or conf.number("freeze_timeout", 20)
