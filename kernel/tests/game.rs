@@ -799,6 +799,9 @@ fn cluster_nodes(dir: &Path, db: &MysqlDb, gates: &[&str]) -> Vec<GameNode> {
     cluster_nodes_with(dir, db, gates, "")
 }
 
+/// One cluster node to start: (config under config/, file name, extra lines, environment).
+type NodeSpec<'a> = (&'a str, String, String, Vec<(&'a str, String)>);
+
 /// [`cluster_nodes`] with extra config lines for the gate nodes.
 fn cluster_nodes_with(dir: &Path, db: &MysqlDb, gates: &[&str], gate_extra: &str) -> Vec<GameNode> {
     let root = common::root();
@@ -819,7 +822,7 @@ fn cluster_nodes_with(dir: &Path, db: &MysqlDb, gates: &[&str], gate_extra: &str
         .unwrap();
         (path, console)
     };
-    let mut specs: Vec<(&str, String, String, Vec<(&str, String)>)> = vec![
+    let mut specs: Vec<NodeSpec> = vec![
         ("locator", "locator".into(), String::new(), vec![]),
         ("login", "login".into(), String::new(), vec![]),
         ("hall", "hall".into(), String::new(), vec![]),

@@ -26,6 +26,9 @@ enum Pending {
     Empty,
 }
 
+/// A packet header: `type`, `session`, `ud`.
+pub type Header = (Option<i64>, Option<i64>, Option<i64>);
+
 /// A dispatched packet.
 #[derive(Debug)]
 pub enum Message {
@@ -160,10 +163,7 @@ impl Host {
 
     /// The header of a packet (`type`, `session`, `ud`) without its body: what a client needs
     /// of a response to a session it no longer waits on (a resent or replayed answer).
-    pub fn header(
-        &self,
-        packed: &[u8],
-    ) -> Result<(Option<i64>, Option<i64>, Option<i64>), RpcError> {
+    pub fn header(&self, packed: &[u8]) -> Result<Header, RpcError> {
         let bin = Bytes::from(unpack(packed)?);
         let (h, _) = self.sp.decode_type(self.package, &bin)?;
         Ok((
