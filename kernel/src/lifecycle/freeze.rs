@@ -209,7 +209,12 @@ async fn run(why: &str) {
     let data = seri::pack_svalues(&vals);
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
-    let written = std::fs::write(&tmp, &data).and_then(|_| std::fs::rename(&tmp, &path));
+    let written = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir),
+        _ => Ok(()),
+    }
+    .and_then(|_| std::fs::write(&tmp, &data))
+    .and_then(|_| std::fs::rename(&tmp, &path));
     if let Err(e) = written {
         tracing::error!("freeze: cannot write snapshot {}: {e}", path.display());
         n.shutdown(1);
