@@ -1319,3 +1319,62 @@ fn cluster_freeze_timeout_sends_players_back_to_the_hall() {
     assert!(out.is_ok(), "freeze timeout suite failed");
     assert!(gate_log.contains("game1 not back after 2 s"), "{gate_log}");
 }
+
+/// `cirrus-bench robot` mid-game when the node gets SIGTERM: every bot's connection ends
+/// with a `kick` reason 3 maintenance, none with a reset or a close without a kick; the node
+/// exits 0.
+#[test]
+fn robot_mid_game_sees_maintenance_kicks_on_sigterm() {
+    let dir = temp_dir("robotterm");
+    let mut node = GameNode::start(&dir, "");
+    let bots = std::process::Command::new(env!("CARGO_BIN_EXE_cirrus-bench"))
+        .args(["robot", "--addr"])
+        .arg(format!("127.0.0.1:{}", node.tcp))
+        .args(["--bots", "4", "--duration", "12", "--json", "--room", "1"])
+        .args(["--think", "50", "--scenario", "play", "--prefix"])
+        .arg(format!("robotterm-{}-", std::process::id()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run cirrus-bench robot");
+    // mid-game: a first round is settled, the bots play on at their desks
+    let start = Instant::now();
+    while rounds_and_golds(&dir).0.is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no round settled:\n{}",
+            node.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let st = std::process::Command::new("kill")
+        .args(["-TERM", &node.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let exit = node
+        .wait_exit(Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("node still running:\n{}", node.log()));
+    assert_eq!(exit.code(), Some(0), "{}", node.log());
+    let out = bots.wait_with_output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("robot json: {e}: {}", String::from_utf8_lossy(&out.stdout)));
+    let kinds = report["connection_errors"].as_array().unwrap();
+    let kind = |k: &str| kinds.iter().find(|e| e["kind"] == k);
+    let kicked = kind("kicked").unwrap_or_else(|| panic!("no kick seen: {report}"));
+    assert_eq!(
+        kicked["count"].as_u64(),
+        Some(4),
+        "every bot kicked once: {report}"
+    );
+    for s in kicked["samples"].as_array().unwrap() {
+        assert!(
+            s.as_str().unwrap().contains("reason 3: maintenance"),
+            "{report}"
+        );
+    }
+    for bad in ["io", "closed by server"] {
+        assert!(kind(bad).is_none(), "{bad} errors: {report}");
+    }
+}
