@@ -161,10 +161,25 @@ pub fn boot_with(config_path: &Path, restore: bool) -> Result<&'static Node, Boo
         // Port 0 picks a free one; the log line names it.
         crate::metrics::serve(address, port)?;
     }
+    let snapshot = freeze::snapshot_path();
     if restore {
-        let path = freeze::snapshot_path();
-        let n = freeze::load(&path).map_err(BootError::Config)?;
-        tracing::info!("restoring from {}: state of {n} services", path.display());
+        let n = freeze::load(&snapshot).map_err(BootError::Config)?;
+        tracing::info!(
+            "restoring from {}: state of {n} services",
+            snapshot.display()
+        );
+    } else if snapshot.exists() {
+        // Started without --restore: that state is stale from now on, never restore it later.
+        let mut unused = snapshot.as_os_str().to_owned();
+        unused.push(".unused");
+        match std::fs::rename(&snapshot, &unused) {
+            Ok(()) => tracing::warn!(
+                "started without --restore: snapshot {} set aside as {}",
+                snapshot.display(),
+                std::path::Path::new(&unused).display()
+            ),
+            Err(e) => tracing::warn!("snapshot {}: {e}", snapshot.display()),
+        }
     }
     launch("snlua", "bootstrap")?;
     install_signals();
