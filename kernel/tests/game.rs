@@ -1126,7 +1126,7 @@ fn frozen_round_completes_after_restore_with_the_same_hands() {
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(
-        start.elapsed() + Duration::from_millis(300) >= Duration::from_millis(left * 10),
+        start.elapsed() + Duration::from_millis(800) >= Duration::from_millis(left * 10),
         "settled only after the bet countdown's {left} cs ({:?})",
         start.elapsed()
     );
