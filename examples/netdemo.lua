@@ -19,7 +19,7 @@ skynet.start(function()
 	for _, g in ipairs { { port = num "gate_port", protocol = "tcp" }, { port = num "ws_port", protocol = "ws" } } do
 		if g.port then
 			local wd = skynet.newservice("watchdog")
-			local port = skynet.call(wd, "lua", "start", {
+			local _, port = skynet.call(wd, "lua", "start", {
 				address = address,
 				port = g.port,
 				protocol = g.protocol,

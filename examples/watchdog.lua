@@ -4,7 +4,7 @@
 --                shared agents (cheaper for very many connections);
 --   mode "chat": one chatroom service for everyone.
 -- Usage: local wd = skynet.newservice("watchdog")
---        local port = skynet.call(wd, "lua", "start", { port = 8888, mode = "echo", ... })
+--        local addr, port = skynet.call(wd, "lua", "start", { port = 8888, mode = "echo", ... })
 -- conf is passed to the gate's open (see service/gate.lua) plus mode, agents, agent (the
 -- agent service name, default "agent") and room (a chatroom to share between gates).
 -- Commands: start(conf), close(fd) (agents ask this to kick), push(msg) (a frame to every

@@ -62,6 +62,42 @@ local fork_queue = { h = 1, t = 0 }
 
 local running_thread = nil
 local init_thread = nil
+local session_coroutine_tracetag = {} -- coroutine -> trace tag (false: tracing forced off)
+local trace_source = {}               -- source -> tag for its next request (PTYPE_TRACE)
+
+-- skynet's trace log line: `<TRACE tag> nanotime what : file:line ...` for up to three frames
+-- from `level` (a number, or a coroutine then a level); no frames without a level.
+local function ctrace(tag, user, a, b)
+	local line = string.format("<TRACE %s> %d %s", tag, c.hpc(), user)
+	if a ~= nil then
+		local co, level
+		if type(a) == "thread" then
+			co, level = a, b or 1
+		else
+			level = a + 1
+		end
+		local frames = {}
+		while #frames < 3 do
+			local info
+			if co then
+				info = debug.getinfo(co, level, "Sl")
+			else
+				info = debug.getinfo(level, "Sl")
+			end
+			if not info then
+				break
+			end
+			level = level + 1
+			if info.currentline >= 0 then
+				frames[#frames + 1] = info.source .. ":" .. info.currentline
+			end
+		end
+		if #frames > 0 then
+			line = line .. " : " .. table.concat(frames, " ")
+		end
+	end
+	c.error(line)
+end
 
 -- every resume records which coroutine runs, so ret/response know whose session it is
 local function coroutine_resume(co, ...)
@@ -75,7 +111,7 @@ local function dispatch_error_queue()
 		local msg = tremove(error_queue, 1)
 		local co = session_id_coroutine[session]
 		session_id_coroutine[session] = nil
-		return skynet._suspend(co, coroutine_resume(co, false, msg))
+		return skynet._suspend(co, coroutine_resume(co, false, msg, nil, session))
 	end
 end
 
@@ -122,6 +158,11 @@ local function co_create(f)
 						session, skynet.address(address), source.source, source.linedefined))
 					c.send(address, skynet.PTYPE_ERROR, session, "no response (service returned without skynet.ret)")
 				end
+				local tag = session_coroutine_tracetag[co]
+				if tag ~= nil then
+					if tag then ctrace(tag, "end") end
+					session_coroutine_tracetag[co] = nil
+				end
 				session_coroutine_id[co] = nil
 				session_coroutine_address[co] = nil
 				-- recycle co into pool
@@ -148,6 +189,8 @@ local function dispatch_wakeup()
 			local session = sleep_session[token]
 			if session then
 				local co = session_id_coroutine[session]
+				local tag = session_coroutine_tracetag[co]
+				if tag then ctrace(tag, "resume") end
 				session_id_coroutine[session] = "BREAK"
 				return skynet._suspend(co, coroutine_resume(co, false, "BREAK", nil, session))
 			end
@@ -165,12 +208,15 @@ local function suspend(co, result, command)
 		if session then -- coroutine may fork by others (session is nil)
 			local addr = session_coroutine_address[co]
 			if session ~= 0 then
+				local tag = session_coroutine_tracetag[co]
+				if tag then ctrace(tag, "error") end
 				-- tell the caller why its call failed
 				c.send(addr, skynet.PTYPE_ERROR, session, tostring(command))
 			end
 			session_coroutine_id[co] = nil
 		end
 		session_coroutine_address[co] = nil
+		session_coroutine_tracetag[co] = nil
 		skynet.fork(function() end) -- trigger command "SUSPEND"
 		local tb = traceback(co, tostring(command))
 		coroutine.close(co)
@@ -196,10 +242,32 @@ skynet._suspend = suspend
 
 -- timers
 
+local co_create_for_timeout = co_create
+local timeout_traceback -- coroutine -> where its timer was set (skynet.trace_timeout)
+
+-- With tracing on, skynet.task reports where each pending timer was set.
+function skynet.trace_timeout(on)
+	if on then
+		timeout_traceback = timeout_traceback or {}
+		co_create_for_timeout = function(func, ti)
+			local co
+			co = co_create(function()
+				timeout_traceback[co] = nil
+				func()
+			end)
+			timeout_traceback[co] = traceback(string.format("TIMER %d+%d : ", skynet.now(), ti), 3)
+			return co
+		end
+	else
+		timeout_traceback = nil
+		co_create_for_timeout = co_create
+	end
+end
+
 function skynet.timeout(ti, func)
 	local session = c.timeout(ti)
 	assert(session)
-	local co = co_create(func)
+	local co = co_create_for_timeout(func, ti)
 	assert(session_id_coroutine[session] == nil)
 	session_id_coroutine[session] = co
 	return co -- for debug
@@ -213,6 +281,8 @@ local function suspend_sleep(session, token)
 end
 
 function skynet.sleep(ti, token)
+	local tag = session_coroutine_tracetag[running_thread]
+	if tag then ctrace(tag, "sleep", 2) end
 	local session = c.timeout(ti)
 	assert(session)
 	token = token or coroutine_running()
@@ -261,9 +331,30 @@ skynet.now = c.now
 skynet.hpc = c.hpc
 
 local traceid = 0
+-- Trace the current request: its calls, the requests they make elsewhere, responses, sleeps
+-- and resumes are logged as `<TRACE :addr-id> ...` lines (as skynet does).
 function skynet.trace(info)
+	c.error("TRACE", session_coroutine_tracetag[running_thread])
+	if session_coroutine_tracetag[running_thread] == false then
+		-- force off trace log
+		return
+	end
 	traceid = traceid + 1
-	skynet.error("TRACE", skynet.address(skynet.self()), traceid, info or "")
+	local tag = string.format(":%08x-%d", skynet.self(), traceid)
+	session_coroutine_tracetag[running_thread] = tag
+	if info then
+		ctrace(tag, "trace " .. info)
+	else
+		ctrace(tag, "trace")
+	end
+end
+
+function skynet.tracetag()
+	return session_coroutine_tracetag[running_thread]
+end
+
+skynet.tracelog = function(tag, user, ...)
+	return ctrace(tag, user, ...)
 end
 
 local starttime
@@ -376,7 +467,16 @@ local function yield_call(service, session)
 	return msg, sz
 end
 
+local function trace_call(addr)
+	local tag = session_coroutine_tracetag[running_thread]
+	if tag then
+		ctrace(tag, "call", 3)
+		c.send(addr, skynet.PTYPE_TRACE, 0, tag)
+	end
+end
+
 function skynet.call(addr, typename, ...)
+	trace_call(addr)
 	local p = proto[typename]
 	if p == nil then
 		error("unknown protocol " .. tostring(typename), 2)
@@ -394,6 +494,7 @@ function skynet.call(addr, typename, ...)
 end
 
 function skynet.rawcall(addr, typename, msg, sz)
+	trace_call(addr)
 	local p = proto[typename]
 	local session = c.send(addr, p.id, nil, msg, sz)
 	if session == nil then
@@ -413,8 +514,143 @@ function skynet.rawawait(session, what)
 	return yield_call(what or 0, session)
 end
 
+---- skynet.request { addr, typename, ... } { ... } :select([timeout]): make several calls at
+---- once and take the responses as they come (`for req, resp in reqs:select() do`); resp is
+---- false for a call that failed; with a timeout, reqs.timeout tells whether it expired.
+do
+	local function send_requests(self)
+		local sessions = {}
+		self._sessions = sessions
+		local request_n = 0
+		local err
+		for i = 1, #self do
+			local req = self[i]
+			local addr = req[1]
+			local p = proto[req[2]]
+			assert(p.unpack)
+			trace_call(addr)
+			local session = c.send(addr, p.id, nil, p.pack(table.unpack(req, 3, req.n)))
+			if session == nil then
+				err = err or {}
+				err[#err + 1] = req
+			else
+				sessions[session] = req
+				watching_session[session] = addr
+				session_id_coroutine[session] = self._thread
+				request_n = request_n + 1
+			end
+		end
+		self._request = request_n
+		return err
+	end
+
+	local function request_thread(self)
+		while true do
+			local succ, msg, sz, session = coroutine_yield "SUSPEND"
+			if session == self._timeout then
+				self._timeout = nil
+				self.timeout = true
+			else
+				watching_session[session] = nil
+				local req = self._sessions[session]
+				local p = proto[req[2]]
+				if succ then
+					self._resp[session] = table.pack(p.unpack(msg, sz))
+				else
+					self._resp[session] = false
+				end
+			end
+			skynet.wakeup(self)
+		end
+	end
+
+	local function request_iter(self)
+		return function()
+			if self._error then
+				-- invalid address
+				local e = tremove(self._error)
+				if e then
+					return e
+				end
+				self._error = nil
+			end
+			local session, resp = next(self._resp)
+			if session == nil then
+				if self._request == 0 or self.timeout then
+					return
+				end
+				skynet.wait(self)
+				if self.timeout then
+					return
+				end
+				session, resp = next(self._resp)
+			end
+			self._request = self._request - 1
+			local req = self._sessions[session]
+			self._resp[session] = nil
+			self._sessions[session] = nil
+			return req, resp
+		end
+	end
+
+	local request_meta = {}
+	request_meta.__index = request_meta
+
+	function request_meta:add(obj)
+		assert(type(obj) == "table" and not self._thread)
+		self[#self + 1] = obj
+		return self
+	end
+
+	request_meta.__call = request_meta.add
+
+	function request_meta:close()
+		if self._request > 0 then
+			local resp = self._resp
+			for session in pairs(self._sessions) do
+				if not resp[session] then
+					session_id_coroutine[session] = "BREAK"
+					watching_session[session] = nil
+				end
+			end
+			self._request = 0
+		end
+		if self._timeout then
+			session_id_coroutine[self._timeout] = "BREAK"
+			self._timeout = nil
+		end
+	end
+
+	request_meta.__close = request_meta.close
+
+	function request_meta:select(timeout)
+		assert(self._thread == nil)
+		self._thread = coroutine_create(request_thread)
+		self._error = send_requests(self)
+		self._resp = {}
+		if timeout then
+			self._timeout = c.timeout(timeout)
+			session_id_coroutine[self._timeout] = self._thread
+		end
+		local running = running_thread
+		coroutine_resume(self._thread, self)
+		running_thread = running
+		return request_iter(self), nil, nil, self
+	end
+
+	function skynet.request(obj)
+		local ret = setmetatable({}, request_meta)
+		if obj then
+			return ret(obj)
+		end
+		return ret
+	end
+end
+
 function skynet.ret(msg, sz)
 	msg = msg or ""
+	local tag = session_coroutine_tracetag[running_thread]
+	if tag then ctrace(tag, "response") end
 	local co_session = session_coroutine_id[running_thread]
 	if co_session == nil then
 		error "No session"
@@ -544,6 +780,8 @@ local function raw_dispatch_message(prototype, msg, sz, session, source)
 		elseif co == nil then
 			unknown_response(session, source, msg, sz)
 		else
+			local tag = session_coroutine_tracetag[co]
+			if tag then ctrace(tag, "resume") end
 			session_id_coroutine[session] = nil
 			suspend(co, coroutine_resume(co, true, msg, sz, session))
 		end
@@ -553,12 +791,15 @@ local function raw_dispatch_message(prototype, msg, sz, session, source)
 		session_id_coroutine[session] = nil
 		if co ~= "BREAK" then
 			watching_session[session] = nil
-			suspend(co, coroutine_resume(co, false, c.tostring(msg, sz)))
+			suspend(co, coroutine_resume(co, false, c.tostring(msg, sz), nil, session))
 		end
 	else
 		local p = proto[prototype]
 		if p == nil then
-			if session ~= 0 then
+			if prototype == 12 then
+				-- PTYPE_TRACE: trace the next request from this source
+				trace_source[source] = c.tostring(msg, sz)
+			elseif session ~= 0 then
 				c.send(source, skynet.PTYPE_ERROR, session, "unknown protocol " .. tostring(prototype))
 			else
 				unknown_request(session, source, msg, sz, prototype)
@@ -571,8 +812,26 @@ local function raw_dispatch_message(prototype, msg, sz, session, source)
 			local co = co_create(f)
 			session_coroutine_id[co] = session
 			session_coroutine_address[co] = source
+			local traceflag = p.trace
+			if traceflag == false then
+				-- force off
+				trace_source[source] = nil
+				session_coroutine_tracetag[co] = false
+			else
+				local tag = trace_source[source]
+				if tag then
+					trace_source[source] = nil
+					ctrace(tag, "request")
+					session_coroutine_tracetag[co] = tag
+				elseif traceflag then
+					-- running_thread is the request's coroutine while skynet.trace names it
+					running_thread = co
+					skynet.trace()
+				end
+			end
 			suspend(co, coroutine_resume(co, session, source, p.unpack(msg, sz)))
 		else
+			trace_source[source] = nil
 			if session ~= 0 then
 				c.send(source, skynet.PTYPE_ERROR, session, "no dispatch function for protocol " .. p.name)
 			else
@@ -616,19 +875,19 @@ function skynet.newservice(name, ...)
 	return skynet.call(".launcher", "lua", "LAUNCH", "snlua", name, ...)
 end
 
-function skynet.uniqueservice(global, ...)
-	if global == true then
+function skynet.uniqueservice(isglobal, ...)
+	if isglobal == true then
 		return assert(skynet.call(".service", "lua", "GLAUNCH", ...))
 	else
-		return assert(skynet.call(".service", "lua", "LAUNCH", global, ...))
+		return assert(skynet.call(".service", "lua", "LAUNCH", isglobal, ...))
 	end
 end
 
-function skynet.queryservice(global, ...)
-	if global == true then
+function skynet.queryservice(isglobal, ...)
+	if isglobal == true then
 		return assert(skynet.call(".service", "lua", "GQUERY", ...))
 	else
-		return assert(skynet.call(".service", "lua", "QUERY", global, ...))
+		return assert(skynet.call(".service", "lua", "QUERY", isglobal, ...))
 	end
 end
 
@@ -645,7 +904,6 @@ function skynet.harbor(addr)
 end
 
 skynet.error = c.error
-skynet.tracelog = c.error
 
 -- true: force on
 -- false: force off
@@ -761,6 +1019,8 @@ end
 local function task_traceback(co)
 	if co == "BREAK" then
 		return co
+	elseif timeout_traceback and timeout_traceback[co] then
+		return timeout_traceback[co]
 	else
 		return traceback(co)
 	end
@@ -786,7 +1046,8 @@ function skynet.task(ret)
 	local tt = type(ret)
 	if tt == "table" then
 		for session, co in pairs(session_id_coroutine) do
-			ret[session] = task_traceback(co)
+			local key = string.format("%s session: %d", tostring(co), session)
+			ret[key] = task_traceback(co)
 		end
 		return
 	elseif tt == "number" then

@@ -13,9 +13,7 @@ skynet.start(function()
 		skynet.newservice("debug_console", skynet.getenv "console_address" or "127.0.0.1", port)
 	end
 	local start = skynet.getenv "start" or "main"
-	local ok, err = pcall(skynet.newservice, start)
-	if not ok then
-		skynet.error("start service " .. start .. " failed: " .. tostring(err))
-	end
+	-- as skynet's bootstrap: a failing start service has logged why itself
+	pcall(skynet.newservice, start)
 	skynet.exit()
 end)

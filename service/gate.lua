@@ -2,7 +2,7 @@
 -- connections, deframes and routes. This wrapper answers skynet's lua commands and fills in
 -- the caller-dependent defaults, so watchdog/agent code written for skynet runs unchanged:
 --
---   skynet.call(gate, "lua", "open", { address = "0.0.0.0", port = 8888, maxclient = 1024,
+--   addr, port = skynet.call(gate, "lua", "open", { address = "0.0.0.0", port = 8888, maxclient = 1024,
 --       nodelay = true, protocol = "tcp" | "ws", watchdog = addr,
 --       maxpacket = 65535, idle = 60, maxpending = 1 << 20, warnpending = 64 << 10 })
 --   skynet.call(gate, "lua", "accept", fd)                 -- frames go to the watchdog
@@ -21,9 +21,11 @@ local native
 
 local CMD = {}
 
+-- returns the address and port it listens on, as skynet's gate does
 function CMD.open(source, conf)
 	conf.watchdog = conf.watchdog or source
-	return skynet.call(native, "lua", "open", conf)
+	local port = skynet.call(native, "lua", "open", conf)
+	return conf.address or "0.0.0.0", port
 end
 
 function CMD.forward(source, fd, client, address)

@@ -81,7 +81,8 @@ function cmd.LAUNCH(service_name, subname, ...)
 	local realname = read_name(service_name)
 
 	if realname == "snaxd" then
-		error "snax is not supported by Cirrus"
+		local snax = require "skynet.snax"
+		return waitfor(service_name .. "." .. subname, snax.rawnewservice, subname, ...)
 	else
 		return waitfor(service_name, skynet.newservice, realname, subname, ...)
 	end
@@ -89,6 +90,9 @@ end
 
 function cmd.QUERY(service_name, subname)
 	local realname = read_name(service_name)
+	if realname == "snaxd" then
+		return waitfor(service_name .. "." .. subname)
+	end
 	return waitfor(service_name)
 end
 

@@ -135,12 +135,33 @@ impl Node {
         }
     }
 
+    /// Deliver a log line to the logger: like `send`, but the logger is put on the shared run
+    /// queue, so it prints even while the logging service keeps its worker busy.
+    pub fn send_log(&self, msg: Message, logger: Handle) -> Result<(), SendError> {
+        let slot = self
+            .registry
+            .get(logger)
+            .ok_or_else(|| SendError::NotFound(fmt_handle(logger)))?;
+        match slot.push(msg) {
+            Ok(Pushed::Schedule) | Ok(Pushed::Overload(_, true)) => {
+                self.scheduler.schedule_shared(slot)
+            }
+            Ok(_) => {}
+            Err(msg) => self.bounce(&msg, &format!("service {} has exited", slot.address())),
+        }
+        Ok(())
+    }
+
     pub fn deliver(&self, slot: &Arc<Slot>, msg: Message) {
         match slot.push(msg) {
             Ok(Pushed::Schedule) => self.scheduler.schedule(slot.clone()),
             Ok(Pushed::Queued) => {}
             Ok(Pushed::Overload(len, schedule)) => {
-                tracing::warn!(service = %slot.address(), mqlen = len, "may overload, message queue length = {len}");
+                // skynet's line, logged as the overloaded service
+                crate::lua::core::log(
+                    slot.handle,
+                    format!("error: May overload, message queue length = {len}"),
+                );
                 if schedule {
                     self.scheduler.schedule(slot.clone());
                 }

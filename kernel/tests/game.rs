@@ -313,6 +313,13 @@ fn concurrent_logins_leave_one_session() {
 }
 
 #[test]
+fn offline_past_the_reconnect_window_logs_out() {
+    let dir = temp_dir("offline");
+    let node = GameNode::start(&dir, "reconnect_window = 2");
+    node.assert_suites("test_offline", &std::process::id().to_string());
+}
+
+#[test]
 fn login_queue_admits_in_order() {
     let dir = temp_dir("queue");
     let node = GameNode::start(
@@ -799,9 +806,6 @@ fn cluster_nodes(dir: &Path, db: &MysqlDb, gates: &[&str]) -> Vec<GameNode> {
     cluster_nodes_with(dir, db, gates, "")
 }
 
-/// One cluster node to start: (config under config/, file name, extra lines, environment).
-type NodeSpec<'a> = (&'a str, String, String, Vec<(&'a str, String)>);
-
 /// [`cluster_nodes`] with extra config lines for the gate nodes.
 fn cluster_nodes_with(dir: &Path, db: &MysqlDb, gates: &[&str], gate_extra: &str) -> Vec<GameNode> {
     let root = common::root();
@@ -822,7 +826,9 @@ fn cluster_nodes_with(dir: &Path, db: &MysqlDb, gates: &[&str], gate_extra: &str
         .unwrap();
         (path, console)
     };
-    let mut specs: Vec<NodeSpec> = vec![
+    // (config under config/, file name, extra config lines, extra environment)
+    type Spec<'a> = (&'a str, String, String, Vec<(&'a str, String)>);
+    let mut specs: Vec<Spec> = vec![
         ("locator", "locator".into(), String::new(), vec![]),
         ("login", "login".into(), String::new(), vec![]),
         ("hall", "hall".into(), String::new(), vec![]),

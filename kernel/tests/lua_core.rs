@@ -33,3 +33,8 @@ fn messaging_single_thread() {
 fn sproto_in_services() {
     common::assert_lua_suite("test_sproto_msg", 2);
 }
+
+#[test]
+fn skynet_compat_modules() {
+    common::assert_lua_suite("test_compat", 2);
+}

@@ -58,7 +58,8 @@ fn skynet_config_loads_with_notices_for_ignored_keys() {
     let out = run_config("tests/fixtures/skynet_style.lua", &[], 20);
     assert_eq!(out.code, Some(0), "{}", out.text);
     assert!(out.text.contains("HELLO ./skynet.pid"), "{}", out.text);
-    for key in ["lualoader", "lua_cpath", "cpath", "snax", "daemon"] {
+    // `snax` is read now (skynet.snax finds services through it)
+    for key in ["lualoader", "lua_cpath", "cpath", "daemon"] {
         assert!(
             out.text.contains(&format!("`{key}` is ignored")),
             "notice for {key}: {}",
@@ -112,13 +113,13 @@ fn mailbox_overload_is_reported() {
     assert!(out.text.contains("COUNT 3000"), "{}", out.text);
     assert!(
         out.text
-            .contains("may overload, message queue length = 1025"),
+            .contains("May overload, message queue length = 1025"),
         "{}",
         out.text
     );
     assert!(
         out.text
-            .contains("may overload, message queue length = 2049"),
+            .contains("May overload, message queue length = 2049"),
         "{}",
         out.text
     );
@@ -271,6 +272,32 @@ fn logger_writes_service_lines_to_the_log_file() {
     assert!(
         !out.text.contains("written to 3"),
         "nothing on stdout: {}",
+        out.text
+    );
+}
+
+#[test]
+fn stdin_console_launches_each_line() {
+    use std::io::Write;
+    let mut c = common::cirrus();
+    c.arg("tests/fixtures/node_test.lua")
+        .env("CIRRUS_START", "console")
+        .env("CIRRUS_CONSOLE_PORT", "nil")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // an unknown service is logged and the console goes on; blank lines are skipped
+    writeln!(stdin, "no_such_service_here\n\nlog_once").unwrap();
+    let out = common::wait(child, Duration::from_secs(20));
+    drop(stdin);
+    assert_eq!(out.code, Some(0), "{}", out.text);
+    assert!(out.text.contains("no_such_service_here"), "{}", out.text);
+    assert!(out.text.contains("LAUNCH snlua log_once"), "{}", out.text);
+    assert!(
+        out.text.contains("written to 3 the log file"),
+        "{}",
         out.text
     );
 }

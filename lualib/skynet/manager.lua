@@ -31,32 +31,30 @@ function skynet.kill(name)
 	c.command("KILL", name)
 end
 
--- Stop the node. Cirrus extension: an optional process exit code (default 0).
-function skynet.abort(code)
-	c.command("ABORT", code)
-end
-
-local function globalname(name, handle)
+-- `.name` is local to the node; a global name (no dot) is node-wide, as in a standalone skynet
+-- node. Across a cluster, use cluster.register.
+local function checkname(name)
 	local c = string.sub(name, 1, 1)
 	assert(c ~= ":")
-	if c == "." then
-		return false
+	if c ~= "." then
+		assert(#name < 16) -- GLOBALNAME_LENGTH is 16, defined in skynet_harbor.h
+		assert(tonumber(name) == nil) -- global name can't be number
 	end
-	assert(#name < 16) -- GLOBALNAME_LENGTH is 16, defined in skynet_harbor.h
-	assert(tonumber(name) == nil) -- global name can't be number
-	error("global names need a cluster (use cluster.register): " .. name)
 end
 
 function skynet.register(name)
-	if not globalname(name) then
-		c.command("REG", name)
-	end
+	checkname(name)
+	c.command("REG", name)
 end
 
 function skynet.name(name, handle)
-	if not globalname(name, handle) then
-		c.command("NAME", name .. " " .. skynet.address(handle))
-	end
+	checkname(name)
+	c.command("NAME", name .. " " .. skynet.address(handle))
+end
+
+-- Stop the node. Cirrus extension: an optional process exit code (default 0).
+function skynet.abort(code)
+	c.command("ABORT", code)
 end
 
 local dispatch_message = skynet.dispatch_message

@@ -15,6 +15,13 @@ function netpack.pack(msg, sz)
 	return string.pack(">s2", msg)
 end
 
-netpack.tostring = skynet.tostring
+-- a message as a string: (pointer, size) from a PTYPE_CLIENT message, or a frame that
+-- snax.gateserver already hands over as a string
+function netpack.tostring(msg, sz)
+	if type(msg) == "string" then
+		return msg
+	end
+	return skynet.tostring(msg, sz)
+end
 
 return netpack

@@ -252,6 +252,11 @@ function socket.start(id, func)
 	return connect(id, func)
 end
 
+-- The process's standard input as a socket to read lines from (skynet's console service).
+function socket.stdin()
+	return socket.start(driver.stdin())
+end
+
 function socket.pause(id)
 	local s = socket_pool[id]
 	if s == nil then
@@ -481,6 +486,20 @@ function socket.udp_connect(id, addr, port, callback)
 		create_udp_object(id, callback)
 	end
 	driver.udp_connect(id, addr, port)
+end
+
+-- udp_listen(addr, port, callback): a UDP socket bound to addr:port (IPv4 or IPv6).
+function socket.udp_listen(addr, port, callback)
+	return socket.udp(callback, addr, port)
+end
+
+-- udp_dial(addr, port, callback): a UDP socket on an ephemeral port of addr's family whose
+-- plain writes go to addr:port.
+function socket.udp_dial(addr, port, callback)
+	local any = string.find(addr, ":", 1, true) and "::" or "0.0.0.0"
+	local id = socket.udp(callback, any, 0)
+	socket.udp_connect(id, addr, port)
+	return id
 end
 
 socket.sendto = assert(driver.udp_send)

@@ -124,7 +124,13 @@ local function come_online(ctx, p)
 			return code
 		end
 	end
-	local ok, update, token = pcall(node.call, "login", p.id, "bind", ctx, p.id, p.nickname)
+	-- the player's records change on the login node their uid picks: here, most of the time
+	local ok, update, token
+	if node.pick("login", p.id) == node.name() then
+		ok, update, token = pcall(L.cmd.bind, ctx, p.id, p.nickname)
+	else
+		ok, update, token = pcall(node.call, "login", p.id, "bind", ctx, p.id, p.nickname)
+	end
 	pcall(node.send, "auth", "queue", "done", ctx.conn)
 	if not ok then
 		role.log(p.id, "bind failed: %s", update)

@@ -220,7 +220,7 @@ end
 local function open_gate(protocol, port)
 	local gate = skynet.newservice("gate")
 	gates[gate] = { protocol = protocol }
-	local bound = skynet.call(gate, "lua", "open", {
+	local _, bound = skynet.call(gate, "lua", "open", {
 		address = conf.string("gate_address", "0.0.0.0"),
 		port = port,
 		protocol = protocol,

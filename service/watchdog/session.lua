@@ -91,6 +91,9 @@ local function flush_all()
 		for _, sb in ipairs(list) do
 			local s = sb[1]
 			for _, e in ipairs(sb[2]) do
+				if e.answers then
+					s.inflight[e.answers] = nil
+				end
 				if e.close then
 					if s.fd and not s.closing then
 						s.closing = true
@@ -101,6 +104,9 @@ local function flush_all()
 				end
 			end
 			s.writing = s.writing - 1
+			if s.idle_waiter then
+				skynet.wakeup(s.idle_waiter)
+			end
 		end
 	end
 	flush_scheduled = false
@@ -120,13 +126,24 @@ local function out(s, e)
 	end
 end
 
--- An answer is kept for a resend of its request (dedupe), as long as the window keeps it.
-local function remember(s, session, packet)
-	s.answered[session] = packet
-	local fifo = s.answered_fifo
-	fifo[#fifo + 1] = session
-	if #fifo > window.SIZE then
-		s.answered[table.remove(fifo, 1)] = nil
+-- Answers are kept in the replay window; the session only remembers the highest request
+-- session answered (clients count sessions up): a request at or below it is a resend,
+-- looked up in the window (the rare path), so a session costs no memory per answer.
+local function remember(s, session)
+	if session > s.max_answered then
+		s.max_answered = session
+	end
+end
+
+-- The kept answer to `session` in this login, from the window; nil when not kept.
+local function kept_answer(s, session)
+	local ok, kept = pcall(window.load, s.ctx.uid, s.ctx.inc)
+	if ok then
+		for i = #kept, 1, -1 do
+			if kept[i].session == session then
+				return kept[i].packet
+			end
+		end
 	end
 end
 
@@ -138,9 +155,10 @@ local function send_response(s, session, packet_of)
 		packet = codec:error(session, errors.INTERNAL, ud)
 	end
 	if ud then
-		remember(s, session, packet)
+		remember(s, session)
 	end
-	out(s, { seq = ud, session = session, packet = packet })
+	-- the request stays "in flight" until its answer is in the window (see flush_all)
+	out(s, { seq = ud, session = session, packet = packet, answers = session })
 end
 
 -- `prep`: the body encoded once for many receivers (codec:prepare), or nil. A body that
@@ -276,7 +294,7 @@ local function resume(s, session, body, update)
 	end
 	for _, e in ipairs(kept) do
 		if e.session ~= 0 then
-			remember(s, e.session, e.packet)
+			remember(s, e.session)
 		end
 	end
 	local first = kept[1] and kept[1].seq or seq + 1
@@ -293,7 +311,7 @@ local function resume(s, session, body, update)
 		end)
 	else
 		-- the client reloads; the sequence goes on from seq
-		out(s, { packet = codec:response("reconnect", session, body, nil) })
+		out(s, { packet = codec:response("reconnect", session, body, nil), answers = session })
 	end
 	log(s, "resumed=%s last_seq=%d seq=%d (%d kept)", tostring(resumed), last_seq, seq, #kept)
 end
@@ -381,6 +399,9 @@ local function handle(s, name, session, args)
 		s.in_role = name
 		body, update = call_role(s, route, name, args)
 		s.in_role = nil
+		if s.idle_waiter then
+			skynet.wakeup(s.idle_waiter)
+		end
 	end
 	if s.dropped then
 		return -- handed over or superseded meanwhile: the answer belongs to the new session
@@ -402,7 +423,6 @@ local function handle(s, name, session, args)
 				return codec:response(name, session, body, ud)
 			end)
 		end
-		s.inflight[session] = nil
 	end
 	if update and update.uid then
 		flush_early(s)
@@ -440,7 +460,6 @@ local function drain(s)
 				send_response(s, r[2], function(ud)
 					return codec:error(r[2], errors.INTERNAL, ud)
 				end)
-				s.inflight[r[2]] = nil
 			end
 		end
 	end
@@ -474,12 +493,14 @@ local function on_packet(s, msg, sz)
 	end
 	if session and s.ctx.uid then
 		-- a resend (after a reconnect): the kept answer again, or nothing while it runs
-		local kept = s.answered[session]
-		if kept then
-			out(s, { packet = kept })
+		if s.inflight[session] then
 			return
-		elseif s.inflight[session] then
-			return
+		elseif session <= s.max_answered then
+			local kept = kept_answer(s, session)
+			if kept then
+				out(s, { packet = kept })
+				return
+			end
 		end
 	end
 	if name == "heartbeat" then
@@ -537,8 +558,7 @@ function CMD.open(fd, addr, gate)
 		out = {},
 		seq = 0,
 		last = skynet.now(),
-		answered = {},
-		answered_fifo = {},
+		max_answered = 0,
 		inflight = {},
 		early = {},
 		dids = {},
@@ -717,10 +737,19 @@ function CMD.retire(uid, inc, target)
 		s.superseded = true
 		close(s)
 	end
-	local deadline = skynet.now() + 500
-	while (s.in_role or s.queued or (s.writing or 0) > 0) and skynet.now() < deadline do
-		skynet.sleep(1)
+	-- woken when the request in progress is answered and its packets are written
+	local token = {}
+	s.idle_waiter = token
+	skynet.timeout(500, function()
+		if s.idle_waiter == token then
+			s.idle_waiter = nil
+			skynet.wakeup(token)
+		end
+	end)
+	while s.idle_waiter == token and (s.in_role or s.queued or (s.writing or 0) > 0) do
+		skynet.wait(token)
 	end
+	s.idle_waiter = nil
 	drop(s)
 	s.offline = false
 	moved[uid] = { inc = inc, target = target, expiry = skynet.now() + 1000 }
@@ -860,6 +889,8 @@ local function sweep()
 end
 
 return function()
+	-- many short-lived tables per packet: the generational collector keeps up at less cost
+	collectgarbage("generational")
 	skynet.start(function()
 		SELF = skynet.self()
 		codec = proto.codec()

@@ -12,7 +12,8 @@ local function gate(conf)
 	conf.mode = "echo"
 	conf.agent = "net_agent"
 	conf.agents = conf.agents or 2
-	return wd, skynet.call(wd, "lua", "start", conf)
+	local _, port = skynet.call(wd, "lua", "start", conf) -- address, port as skynet's gate
+	return wd, port
 end
 
 skynet.start(function()

@@ -130,5 +130,6 @@ end)
 
 T.start(function()
 	gate = skynet.newservice("gate")
-	port = skynet.call(gate, "lua", "open", { address = "127.0.0.1", port = 0, nodelay = true, maxpacket = 100 })
+	local _
+	_, port = skynet.call(gate, "lua", "open", { address = "127.0.0.1", port = 0, nodelay = true, maxpacket = 100 })
 end)

@@ -39,6 +39,9 @@ const KNOWN: &[&str] = &[
     "cluster",
     "nodename",
     "root",
+    "snax",
+    "snax_interface_g",
+    "snax_loader",
 ];
 
 /// Keys meaningful to skynet that Cirrus accepts but does not act on, with the reason.
@@ -50,7 +53,6 @@ const IGNORED: &[(&str, &str)] = &[
     ("lualoader", "Cirrus loads Lua services natively"),
     ("cpath", "C services are native Rust in Cirrus"),
     ("lua_cpath", "C Lua modules are native Rust in Cirrus"),
-    ("snax", "snax is not supported"),
     (
         "daemon",
         "run Cirrus under a supervisor instead of daemonizing",

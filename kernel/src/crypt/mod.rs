@@ -6,6 +6,8 @@
 //! Key derivation is deliberately slow, so `pbkdf2_sha256` runs on tokio's blocking pool and
 //! answers through the IO bridge: only the calling coroutine waits, never a worker thread.
 
+pub mod skynet;
+
 use crate::lua::io::spawn_io;
 use crate::lua::seri::Writer;
 use hmac::{Hmac, Mac};

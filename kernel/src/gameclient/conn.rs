@@ -449,8 +449,8 @@ impl Shared {
             Err(crate::sproto::RpcError::UnknownSession(_)) => {
                 // An answer to a request of an earlier connection, replayed after a
                 // reconnect, or a resent answer: in sequence, but nobody waits for it.
-                if let Ok((_, _, ud)) = st.host.header(packet) {
-                    st.seq.observe(ud);
+                if let Ok(h) = st.host.header(packet) {
+                    st.seq.observe(h.ud);
                 }
                 st.stats.late_responses += 1;
                 return;

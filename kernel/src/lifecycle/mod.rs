@@ -56,6 +56,16 @@ pub fn launch(module: &str, args: &str) -> anyhow::Result<Handle> {
         }
         other => bail!("unknown service module '{other}'"),
     };
+    // skynet's line for every new service, logged as that service (not the logger's own: as on
+    // skynet, nothing logs before the logger is up)
+    let line = if args.is_empty() {
+        format!("LAUNCH {module}")
+    } else {
+        format!("LAUNCH {module} {args}")
+    };
+    if module != "logger" {
+        crate::lua::core::log(slot.handle, line);
+    }
     n.deliver(&slot, Message::new(0, 0, PTYPE_INIT, Bytes::new()));
     Ok(slot.handle)
 }

@@ -76,11 +76,27 @@ fn int_arg(v: &Value, what: &str) -> mlua::Result<i64> {
 
 /// Concatenate values with spaces using Lua's tostring rules, as `skynet.error` does.
 fn join_tostring(lua: &Lua, args: &MultiValue) -> mlua::Result<Vec<u8>> {
+    join_with(lua, args, b' ')
+}
+
+/// Lua's `print`, writing each line with one write so lines of services printing at once on
+/// different workers never interleave.
+pub fn print(lua: &Lua, args: MultiValue) -> mlua::Result<()> {
+    use std::io::Write;
+    let mut line = join_with(lua, &args, b'\t')?;
+    line.push(b'\n');
+    let mut out = std::io::stdout().lock();
+    out.write_all(&line)
+        .and_then(|_| out.flush())
+        .map_err(mlua::Error::external)
+}
+
+fn join_with(lua: &Lua, args: &MultiValue, sep: u8) -> mlua::Result<Vec<u8>> {
     let tostring: Function = lua.globals().get("tostring")?;
     let mut out = Vec::new();
     for (i, v) in args.iter().enumerate() {
         if i > 0 {
-            out.push(b' ');
+            out.push(sep);
         }
         match v {
             Value::String(s) => out.extend_from_slice(&s.as_bytes()),
@@ -99,7 +115,7 @@ pub fn log(source: Handle, text: impl Into<Bytes>) {
     let logger = n.logger();
     let data = text.into();
     if logger == 0
-        || n.send(Message::new(source, 0, PTYPE_TEXT, data.clone()), logger)
+        || n.send_log(Message::new(source, 0, PTYPE_TEXT, data.clone()), logger)
             .is_err()
     {
         crate::logger::write_line(source, &data);
@@ -203,8 +219,15 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
     )?;
     t.set(
         "memlimit",
-        lua.create_function(|lua, bytes: usize| {
+        lua.create_function(move |lua, bytes: usize| {
             lua.set_memory_limit(bytes)?;
+            log(
+                me,
+                format!(
+                    "Set memory limit to {:.2} M",
+                    bytes as f64 / (1024.0 * 1024.0)
+                ),
+            );
             Ok(())
         })?,
     )?;
@@ -351,13 +374,12 @@ fn command(ctx: &LuaCtx, cmd: &str, param: Option<&str>) -> Result<Option<String
     match cmd {
         "REG" => match param {
             None | Some("") => Ok(Some(fmt_handle(me))),
-            Some(name) if name.starts_with('.') => {
+            // `.name` is local; a global name (no dot) is node-wide here, as in a standalone
+            // skynet node (harbor 0). Across a cluster, names go through cluster.register.
+            Some(name) => {
                 n.registry.bind_name(name, me).map_err(|e| e.to_string())?;
                 Ok(Some(name.to_string()))
             }
-            Some(name) => Err(format!(
-                "can't register global name {name} (use cluster.register)"
-            )),
         },
         "NAME" => {
             let p = param.ok_or("NAME needs `.name :address`")?;
@@ -377,6 +399,7 @@ fn command(ctx: &LuaCtx, cmd: &str, param: Option<&str>) -> Result<Option<String
             Ok(n.registry.find_name(name).map(fmt_handle))
         }
         "EXIT" => {
+            log(me, "KILL self");
             ctx.exit.set(true);
             Ok(None)
         }
@@ -384,11 +407,14 @@ fn command(ctx: &LuaCtx, cmd: &str, param: Option<&str>) -> Result<Option<String
             let addr = param.ok_or("KILL needs an address")?;
             match n.resolve(addr) {
                 Some(h) if h == me => {
+                    log(me, "KILL self");
                     ctx.exit.set(true);
                     Ok(None)
                 }
                 Some(h) => {
-                    n.kill(h);
+                    if n.kill(h) {
+                        log(me, format!("KILL :{h:x}"));
+                    }
                     Ok(None)
                 }
                 None => Ok(None),
@@ -440,6 +466,13 @@ fn command(ctx: &LuaCtx, cmd: &str, param: Option<&str>) -> Result<Option<String
                     (e as i32).to_string()
                 }
                 "cpu" => format!("{}", s.cpu_ns.load(Relaxed) as f64 / 1e9),
+                // seconds spent in the message being handled now
+                "time" => format!(
+                    "{:.6}",
+                    ctx.dispatch_start
+                        .get()
+                        .map_or(0.0, |t| t.elapsed().as_secs_f64())
+                ),
                 "message" => s.messages.load(Relaxed).to_string(),
                 "memory" => s.memory.load(Relaxed).to_string(),
                 other => return Err(format!("unknown stat {other}")),

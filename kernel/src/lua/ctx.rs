@@ -22,6 +22,8 @@ pub struct LuaCtx {
     pub(crate) callback_version: Cell<u32>,
     pub(crate) exit_hook: RefCell<Option<Function>>,
     pub(crate) exit: Cell<bool>,
+    /// When the message being dispatched started (skynet.stat "time").
+    pub(crate) dispatch_start: Cell<Option<std::time::Instant>>,
     dests: RefCell<[Option<Arc<Slot>>; DEST_CACHE]>,
 }
 
@@ -36,6 +38,7 @@ impl LuaCtx {
             callback_version: Cell::new(0),
             exit_hook: RefCell::new(None),
             exit: Cell::new(false),
+            dispatch_start: Cell::new(None),
             dests: RefCell::new(Default::default()),
         }
     }

@@ -14,7 +14,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-/// Bytecode of one file, stripped of debug info or not (see [`strip_module`]).
+/// Bytecode of one file, stripped of debug info or not. Everything keeps its debug info today
+/// (framework modules too) so that tracebacks show file:line (docs/LUA.md).
 #[derive(Clone)]
 struct Entry {
     code: Arc<Vec<u8>>,
@@ -42,13 +43,6 @@ pub fn search(patterns: &str, name: &str) -> Result<(PathBuf, String), String> {
         tried.push('\'');
     }
     Err(tried)
-}
-
-/// Framework modules (`skynet`, `skynet.*`) are cached without debug info: every service loads
-/// them, and line tables are a large share of an idle service's memory. User code keeps its
-/// line numbers for tracebacks.
-fn strip_module(name: &str) -> bool {
-    name == "skynet" || name.starts_with("skynet.")
 }
 
 /// Load a Lua file as a function, through the bytecode cache.
@@ -170,7 +164,7 @@ pub fn install_searcher(lua: &Lua) -> mlua::Result<()> {
         let file = name.replace('.', "/");
         match search(&path, &file) {
             Ok((p, _)) => {
-                let f = load_file_with(lua, &p, strip_module(&name))?;
+                let f = load_file_with(lua, &p, false)?;
                 Ok((
                     mlua::Value::Function(f),
                     mlua::Value::String(lua.create_string(p.to_string_lossy().as_bytes())?),

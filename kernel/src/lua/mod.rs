@@ -1,4 +1,4 @@
-//! The Lua bridge ("snlua"): one Lua 5.4 state per service, the `skynet.core` module under
+//! The Lua bridge ("snlua"): one Lua state per service (5.5 by default, 5.4 as a feature; docs/LUA.md), the `skynet.core` module under
 //! `lualib/skynet.lua`, message buffers, code loading and the IO bridge for async Rust work.
 
 pub mod core;
@@ -10,7 +10,7 @@ pub mod msgbuf;
 pub mod seri;
 
 use crate::node::node;
-use crate::service::{fmt_handle, Actor, Handle, Message, Slot, PTYPE_INIT, PTYPE_LUA};
+use crate::service::{Actor, Handle, Message, Slot, PTYPE_INIT, PTYPE_LUA};
 use bytes::Bytes;
 use ctx::LuaCtx;
 use mlua::{Function, Lua, LuaOptions, StdLib};
@@ -22,6 +22,7 @@ type Opener = fn(&Lua) -> mlua::Result<mlua::Table>;
 pub fn native_modules() -> &'static [(&'static str, Opener)] {
     &[
         ("skynet.sharedata.core", crate::sharedata::lua::open),
+        ("skynet.stm", crate::sharedata::stm::open),
         ("skynet.cluster.core", crate::cluster::lua_open),
         ("sproto.core", crate::sproto::lua::open_core),
         ("skynet.socketdriver", crate::net::lua::open),
@@ -30,6 +31,7 @@ pub fn native_modules() -> &'static [(&'static str, Opener)] {
         ("skynet.db.memory.core", crate::store::memory::open),
         ("skynet.db.sql.core", crate::store::sql::open),
         ("cirrus.crypt.core", crate::crypt::open),
+        ("skynet.crypt.core", crate::crypt::skynet::open),
         ("cirrus.process", crate::process::open),
         ("cirrus.json", json::open),
         ("cirrus.code", loader::open_code),
@@ -88,6 +90,7 @@ impl SnLua {
                         launcher,
                     );
                 }
+                core::log(slot.handle, "KILL self");
                 slot.request_exit();
             }
         }
@@ -112,6 +115,8 @@ impl SnLua {
             preload.set(*modname, lua.create_function(move |lua, ()| open(lua))?)?;
         }
         loader::install_searcher(&lua)?;
+        lua.globals()
+            .set("print", lua.create_function(core::print)?)?;
 
         let (path, pattern) = loader::search(&n.paths.luaservice, name)
             .map_err(|tried| mlua::Error::runtime(format!("module '{name}' not found:{tried}")))?;
@@ -186,15 +191,16 @@ impl Actor for SnLua {
         let (ptype, session, source) = (msg.ptype, msg.session, msg.source);
         let (ptr, sz) = (msg.data.as_ptr(), msg.data.len());
         *st.ctx.current.borrow_mut() = msg.data;
+        st.ctx.dispatch_start.set(Some(std::time::Instant::now()));
         let r = core::call_callback(cb, ptype, ptr, sz, session, source);
         *st.ctx.current.borrow_mut() = Bytes::new();
         if let Err(e) = r {
             core::log(
                 slot.handle,
                 format!(
-                    "lua call [{} to {} : {} msgsz = {}] error : {}",
-                    fmt_handle(source),
-                    slot.address(),
+                    "lua call [{:x} to :{:x} : {} msgsz = {}] error : {}",
+                    source,
+                    slot.handle,
                     session,
                     sz,
                     error_text(&e)

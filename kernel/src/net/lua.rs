@@ -79,6 +79,11 @@ pub fn open(lua: &Lua) -> mlua::Result<Table> {
             ))
         })?,
     )?;
+    // stdin(): standard input as a stream socket; socket.stdin() starts it
+    t.set(
+        "stdin",
+        lua.create_function(|lua, ()| Ok(tcp::stdin(me(lua)?)))?,
+    )?;
     // start(id): become the owner and start (or resume) reading or accepting; CONNECT confirms.
     t.set(
         "start",

@@ -256,3 +256,47 @@ pub async fn run_stream(sock: Arc<Socket>, stream: TcpStream) {
     }
     post(owner, event::encode(event::CLOSE, sock.id, 0, &[]));
 }
+
+/// `socketdriver.stdin`: the process's standard input as a read-only stream socket (skynet's
+/// `socket.stdin()`, used by its `console` service). Reads once started; CLOSE at end of input.
+pub fn stdin(owner: Handle) -> SocketId {
+    let sock = table().insert(|id| Socket::new(id, Kind::Tcp, owner, "stdin".into(), None, false));
+    let id = sock.id;
+    node().io().spawn(async move {
+        let mut input = tokio::io::stdin();
+        let mut buf = BytesMut::new();
+        let end = loop {
+            if !sock.reading() {
+                tokio::select! {
+                    _ = sock.stop.wait() => break None,
+                    _ = sock.wait_start() => continue,
+                }
+            }
+            buf.reserve(event::HEADER + MIN_READ);
+            buf.put_bytes(0, event::HEADER);
+            let r = tokio::select! {
+                _ = sock.stop.wait() => break None,
+                r = input.read_buf(&mut buf) => r,
+            };
+            match r {
+                Ok(0) => break None,
+                Ok(n) => {
+                    event::fill_header(&mut buf, event::DATA, sock.id, n as i32);
+                    if !post(sock.owner(), buf.split().freeze()) {
+                        break None;
+                    }
+                }
+                Err(e) => break Some(e.to_string()),
+            }
+        };
+        table().remove(sock.id);
+        if let Some(e) = end {
+            post(
+                sock.owner(),
+                event::encode(event::ERROR, sock.id, 0, e.as_bytes()),
+            );
+        }
+        post(sock.owner(), event::encode(event::CLOSE, sock.id, 0, &[]));
+    });
+    id
+}

@@ -64,6 +64,13 @@ impl Scheduler {
         }
     }
 
+    /// Schedule on the shared run queue, never this worker's next slot: for the logger, whose
+    /// lines must come out even while the sender goes on running (a log line before an endless
+    /// loop).
+    pub fn schedule_shared(&self, slot: Arc<Slot>) {
+        let _ = self.tx.send(slot);
+    }
+
     /// Spawn the worker threads.
     pub fn start(&'static self) -> Vec<std::thread::JoinHandle<()>> {
         let mut v = Vec::new();

@@ -3,6 +3,7 @@
 //! old one stale, so readers holding the old one re-resolve on their next access.
 
 pub mod lua;
+pub mod stm;
 
 use parking_lot::RwLock;
 use std::collections::HashMap;

@@ -26,9 +26,6 @@ enum Pending {
     Empty,
 }
 
-/// A packet header: `type`, `session`, `ud`.
-pub type Header = (Option<i64>, Option<i64>, Option<i64>);
-
 /// A dispatched packet.
 #[derive(Debug)]
 pub enum Message {
@@ -135,6 +132,14 @@ fn integer(v: Option<&Value>, what: &'static str) -> Result<Option<i64>, RpcErro
     }
 }
 
+/// A packet's `package` header: `type` (requests), `session`, `ud`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    pub tag: Option<i64>,
+    pub session: Option<i64>,
+    pub ud: Option<i64>,
+}
+
 /// One endpoint's RPC state: its own schema (requests it serves) and the sessions it waits on.
 #[derive(Debug)]
 pub struct Host {
@@ -161,16 +166,16 @@ impl Host {
         self.sessions.len()
     }
 
-    /// The header of a packet (`type`, `session`, `ud`) without its body: what a client needs
-    /// of a response to a session it no longer waits on (a resent or replayed answer).
+    /// The header of a packet without its body: what a client needs of a response to a
+    /// session it no longer waits on (a resent or replayed answer).
     pub fn header(&self, packed: &[u8]) -> Result<Header, RpcError> {
         let bin = Bytes::from(unpack(packed)?);
         let (h, _) = self.sp.decode_type(self.package, &bin)?;
-        Ok((
-            integer(h.get("type"), "type")?,
-            integer(h.get("session"), "session")?,
-            integer(h.get("ud"), "ud")?,
-        ))
+        Ok(Header {
+            tag: integer(h.get("type"), "type")?,
+            session: integer(h.get("session"), "session")?,
+            ud: integer(h.get("ud"), "ud")?,
+        })
     }
 
     /// Unpack and decode one packet: a request for this host's schema, or the response to a

@@ -35,6 +35,28 @@ pub struct Output {
 
 /// Wait for a child with a deadline; kill it if it overruns. Returns stdout+stderr.
 pub fn wait(mut child: Child, limit: Duration) -> Output {
+    // Drain both pipes while the child runs: a node that logs more than a pipe holds (every
+    // LAUNCH and KILL line of 10k services) would otherwise block on write.
+    let readers: Vec<_> = [
+        child
+            .stdout
+            .take()
+            .map(|o| Box::new(o) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|e| Box::new(e) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|mut r| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = r.read_to_end(&mut v);
+            v
+        })
+    })
+    .collect();
     let start = Instant::now();
     let code = loop {
         if let Some(st) = child.try_wait().unwrap() {
@@ -48,11 +70,8 @@ pub fn wait(mut child: Child, limit: Duration) -> Output {
         std::thread::sleep(Duration::from_millis(20));
     };
     let mut text = String::new();
-    if let Some(mut o) = child.stdout.take() {
-        let _ = o.read_to_string(&mut text);
-    }
-    if let Some(mut e) = child.stderr.take() {
-        let _ = e.read_to_string(&mut text);
+    for r in readers {
+        text.push_str(&String::from_utf8_lossy(&r.join().unwrap_or_default()));
     }
     Output { code, text }
 }

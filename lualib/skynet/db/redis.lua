@@ -11,6 +11,7 @@
 --       tx:multi(); tx:set("bal", b - 10)
 --       return tx:exec()                     --> replies, or nil if "bal" changed meanwhile
 --   end)
+--   db:multi(); db:get "A"; db:get "B"; db:exec()  --> { "a", "b" } (skynet's form, one MULTI/EXEC)
 --   local w = redis.watch(conf); w:subscribe("chat"); w:psubscribe("room.*")
 --   local data, channel, pattern = w:message()
 --
@@ -43,6 +44,11 @@ end
 
 local conn = {}
 local meta = command.meta(function(self, name, ...)
+	local queued = rawget(self, "queued")
+	if queued then
+		queued[#queued + 1] = tpack(name, ...)
+		return "QUEUED"
+	end
 	return wait(self[1]:call(name, ...))
 end, conn)
 
@@ -83,6 +89,34 @@ function conn:transaction(fn)
 		error(r[2], 0)
 	end
 	return tunpack(r, 2, r.n)
+end
+
+-- skynet's db:multi() ... db:exec() on the shared connection: the commands in between are
+-- queued (each answers "QUEUED", as Redis does) and exec runs them as one MULTI/EXEC on a
+-- dedicated connection, returning the replies (or nil if it was aborted). db:discard() drops
+-- them. As on skynet, commands other coroutines issue on this object meanwhile join the batch.
+function conn:multi()
+	assert(not rawget(self, "queued"), "MULTI calls can not be nested")
+	self.queued = {}
+	return "OK"
+end
+
+function conn:discard()
+	assert(rawget(self, "queued"), "DISCARD without MULTI")
+	self.queued = nil
+	return "OK"
+end
+
+function conn:exec()
+	local queued = assert(rawget(self, "queued"), "EXEC without MULTI")
+	self.queued = nil
+	return self:transaction(function(tx)
+		tx:multi()
+		for _, cmd in ipairs(queued) do
+			tx[cmd[1]](tx, tunpack(cmd, 2, cmd.n))
+		end
+		return tx:exec()
+	end)
 end
 
 function conn:disconnect()
