@@ -6,3 +6,4 @@ nodename = "$CIRRUS_NODE"
 cluster_role = "game"
 game_server_id = "$CIRRUS_SERVER_ID"
 console_port = 8010 + "$CIRRUS_SERVER_ID"   -- game1 on 8011, game2 on 8012, ...
+snapshot_file = "run/$CIRRUS_NODE.snapshot"  -- SIGHUP / console freeze writes it, --restore reads it

@@ -1081,6 +1081,67 @@ function skynet.uniqtask()
 	return stacks
 end
 
+-- Graceful shutdown hooks (SIGTERM, console `shutdown`): run once every open flow
+-- (skynet.flow) of the node has finished, before SQL pools and Redis close. Flush state here;
+-- the hooks may call other services and stores. An error is logged and the next hook runs.
+local shutdown_hooks = {}
+function skynet.onshutdown(fn)
+	assert(type(fn) == "function", "skynet.onshutdown needs a function")
+	shutdown_hooks[#shutdown_hooks + 1] = fn
+end
+
+local function run_shutdown_hooks()
+	local hooks = shutdown_hooks
+	shutdown_hooks = {}
+	local failed = 0
+	for _, fn in ipairs(hooks) do
+		local ok, err = xpcall(fn, traceback)
+		if not ok then
+			failed = failed + 1
+			skynet.error("onshutdown hook failed: " .. tostring(err))
+		end
+	end
+	return #hooks, failed
+end
+
+-- Freeze and restore (SIGHUP / console `freeze`, then `cirrus CONFIG --restore`): the
+-- freeze hook returns this service's state (values skynet.pack takes); it runs once every
+-- open flow of the node has finished, and the node exits after writing the snapshot. On a
+-- restored node, skynet.restore(fn) calls fn(state...) with what the hook of the service
+-- launched the same way returned, and returns true; false when there is nothing to restore.
+local freeze_hook
+function skynet.freeze(fn)
+	assert(type(fn) == "function", "skynet.freeze needs a function")
+	freeze_hook = fn
+end
+
+local function run_freeze_hook()
+	if not freeze_hook then
+		return nil
+	end
+	local r = table.pack(xpcall(freeze_hook, traceback))
+	if not r[1] then
+		skynet.error("freeze hook failed: " .. tostring(r[2]))
+		return false, tostring(r[2])
+	end
+	local ok, state = pcall(skynet.packstring, table.unpack(r, 2, r.n))
+	if not ok then
+		skynet.error("freeze hook: state cannot be packed: " .. tostring(state))
+		return false, tostring(state)
+	end
+	return true, state
+end
+
+function skynet.restore(fn)
+	assert(type(fn) == "function", "skynet.restore needs a function")
+	local state = require("cirrus.snapshot").take()
+	if state == nil then
+		return false
+	end
+	fn(skynet.unpack(state))
+	return true
+end
+
 function skynet.term(service)
 	return _error_dispatch(0, service)
 end
@@ -1112,6 +1173,8 @@ skynet.register_protocol {
 			info = function() return info_func end,
 			start = function() return service_start end,
 			proto = proto, -- skynet.lua is loaded stripped: no upvalue names to find it by
+			shutdown = run_shutdown_hooks,
+			freeze = run_freeze_hook,
 		})
 		proto.debug.dispatch = f
 		return f(...)

@@ -36,6 +36,26 @@ function G.cmd.stop()
 	return true
 end
 
+-- Freezing (kernel/src/lifecycle/freeze.rs): every gate node holds the requests routed to
+-- this node's rooms (for the gate's freeze_timeout). Returns the gates that acknowledged and the gates asked.
+function G.cmd.freeze_hold()
+	if not (runs("game") and node.clustered()) then
+		return 0, 0
+	end
+	local gates, acks = node.nodes("watchdog"), 0
+	for _, name in ipairs(gates) do
+		if name ~= node.name() then
+			local ok, err = pcall(node.call_at, name, "watchdog", "hold", node.name())
+			if ok then
+				acks = acks + 1
+			else
+				skynet.error(string.format("freeze: gate %s did not acknowledge the hold: %s", name, tostring(err)))
+			end
+		end
+	end
+	return acks, #gates
+end
+
 function G.cmd.roles()
 	return conf.string("cluster_role", "all")
 end
@@ -66,6 +86,14 @@ role.start(G, function()
 	end
 	if node.clustered() then
 		require("skynet.cluster").open(node.name())
+		if runs("game") then
+			-- gates holding requests for this node (it was frozen) let them go on now
+			for _, name in ipairs(node.nodes("watchdog")) do
+				if name ~= node.name() then
+					pcall(node.send_at, name, "watchdog", "release", node.name())
+				end
+			end
+		end
 	end
 	skynet.error(string.format("GAME NODE READY name=%s roles=%s tcp=%s ws=%s", node.name(),
 		conf.string("cluster_role", "all"), tostring(ports.tcp or 0), tostring(ports.ws or 0)))

@@ -22,6 +22,10 @@ use std::process::ExitCode;
 struct Cli {
     /// Node config file (Lua syntax, as for skynet)
     config: Option<PathBuf>,
+    /// Start from the snapshot a frozen node wrote (SIGHUP / console `freeze`): services get
+    /// their state back through `skynet.restore`
+    #[arg(long)]
+    restore: bool,
     #[command(subcommand)]
     cmd: Option<Cmd>,
 }
@@ -52,7 +56,7 @@ fn main() -> ExitCode {
         eprintln!("cirrus: missing CONFIG (try `cirrus --help`)");
         return ExitCode::from(2);
     };
-    match cirrus::lifecycle::boot(&config) {
+    match cirrus::lifecycle::boot_with(&config, cli.restore) {
         Ok(_) => ExitCode::from(cirrus::lifecycle::wait() as u8),
         Err(cirrus::lifecycle::BootError::Config(msg)) => {
             eprintln!("cirrus: config error: {msg}");

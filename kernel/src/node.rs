@@ -218,6 +218,7 @@ impl Node {
             self.bounce(m, &reason);
         }
         drop(actor);
+        crate::lifecycle::flow::forget_service(slot.handle);
         tracing::debug!(service = %slot.address(), "retired");
     }
 

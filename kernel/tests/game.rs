@@ -52,10 +52,36 @@ impl GameNode {
         Self::spawn(&conf, dir, console, &[])
     }
 
+    /// Start again from the config [`GameNode::start`] wrote in `dir`, with `--restore`.
+    pub fn restore(dir: &Path) -> GameNode {
+        let conf = dir.join("node.lua");
+        let text = std::fs::read_to_string(&conf).unwrap();
+        let console = text
+            .lines()
+            .find_map(|l| l.strip_prefix("console_port = "))
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap();
+        Self::spawn_args(&conf, dir, console, &[], &["--restore"])
+    }
+
     /// Start a node from a config file with extra environment; waits for its ready line.
     pub fn spawn(conf: &Path, dir: &Path, console: u16, envs: &[(&str, String)]) -> GameNode {
+        Self::spawn_args(conf, dir, console, envs, &[])
+    }
+
+    /// [`GameNode::spawn`] with extra command-line arguments (`--restore`).
+    pub fn spawn_args(
+        conf: &Path,
+        dir: &Path,
+        console: u16,
+        envs: &[(&str, String)],
+        args: &[&str],
+    ) -> GameNode {
         let mut cmd = common::cirrus();
-        cmd.arg(conf).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.arg(conf)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         for (k, v) in envs {
             cmd.env(k, v);
         }
@@ -753,20 +779,37 @@ fn kill_group(pid: i32) {
 
 /// The role nodes of a local cluster on Redis (keys under a per-test prefix) and a MariaDB
 /// database: locator, login, hall, chat, game1, then one gate node per name in `gates`.
-fn cluster_nodes(dir: &Path, db: &MysqlDb, gates: &[&str]) -> Vec<GameNode> {
-    let root = common::root();
+fn cluster_envs(dir: &Path, db: &MysqlDb) -> Vec<(&'static str, String)> {
     let bin = env!("CARGO_BIN_EXE_cirrus");
     let prefix = format!("cirrus_test:{}:{}:", std::process::id(), dir.display());
-    let envs = vec![
+    vec![
         ("CIRRUS_REDIS", "127.0.0.1:6379".to_string()),
         ("CIRRUS_SQL", db.url.clone()),
-        ("CIRRUS_STORE_PREFIX", prefix.clone()),
+        ("CIRRUS_STORE_PREFIX", prefix),
         ("CIRRUS_STANDBY", "game2:2".to_string()),
         (
             "CIRRUS_START_GAME",
             format!("{bin} {}/game.lua", dir.display()),
         ),
-    ];
+    ]
+}
+
+/// The environment of the cluster's game1 node (with [`cluster_envs`]).
+fn game1_envs() -> Vec<(&'static str, String)> {
+    vec![
+        ("CIRRUS_NODE", "game1".to_string()),
+        ("CIRRUS_SERVER_ID", "1".to_string()),
+    ]
+}
+
+fn cluster_nodes(dir: &Path, db: &MysqlDb, gates: &[&str]) -> Vec<GameNode> {
+    cluster_nodes_with(dir, db, gates, "")
+}
+
+/// [`cluster_nodes`] with extra config lines for the gate nodes.
+fn cluster_nodes_with(dir: &Path, db: &MysqlDb, gates: &[&str], gate_extra: &str) -> Vec<GameNode> {
+    let root = common::root();
+    let envs = cluster_envs(dir, db);
     let conf = |role: &str, file: &str, extra: &str| -> (PathBuf, u16) {
         let console = common::free_port();
         let path = dir.join(format!("{file}.lua"));
@@ -794,11 +837,11 @@ fn cluster_nodes(dir: &Path, db: &MysqlDb, gates: &[&str]) -> Vec<GameNode> {
             "game",
             "game".into(),
             // the standby node starts from this file too: no fixed console port
-            "console_port = nil".into(),
-            vec![
-                ("CIRRUS_NODE", "game1".to_string()),
-                ("CIRRUS_SERVER_ID", "1".to_string()),
-            ],
+            format!(
+                "console_port = nil\nsnapshot_file = \"{}/game1.snapshot\"",
+                dir.display()
+            ),
+            game1_envs(),
         ),
     ];
     for g in gates {
@@ -807,7 +850,7 @@ fn cluster_nodes(dir: &Path, db: &MysqlDb, gates: &[&str]) -> Vec<GameNode> {
             g.to_string(),
             format!(
                 "nodename = \"{g}\"\ngate_port = 0\nws_port = 0\npush_http_port = 0\n\
-                 gate_address = \"127.0.0.1\"\ndrain_timeout = 20"
+                 gate_address = \"127.0.0.1\"\ndrain_timeout = 20\n{gate_extra}"
             ),
             vec![],
         ));
@@ -900,4 +943,444 @@ fn cluster_gates_drain_and_die_without_losing_sessions() {
     let st = drained.expect("the drained gate exits");
     assert!(st.success(), "gate1 exit status {st:?}\n{g1_log}");
     assert!(g1_log.contains("drained, the node exits"), "{g1_log}");
+}
+
+/// SIGTERM with players mid-round: each gets `kick` reason 3 "maintenance" (not a reset), the
+/// node finishes its flows and onshutdown hooks, closes its stores and exits 0.
+#[test]
+fn sigterm_kicks_players_with_maintenance_and_exits_0() {
+    let dir = temp_dir("sigterm");
+    let mut node = GameNode::start(&dir, "");
+    node.assert_suites_with(
+        "test_shutdown",
+        &std::process::id().to_string(),
+        &format!("pid={}", node.pid()),
+    );
+    let st = node
+        .wait_exit(Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("node still running after SIGTERM:\n{}", node.log()));
+    let log = node.log();
+    assert_eq!(st.code(), Some(0), "exit code after SIGTERM:\n{log}");
+    assert!(
+        log.contains("watchdog: shutting down, 2 clients kicked (reason 3 maintenance)"),
+        "{log}"
+    );
+    assert!(log.contains("SQL pools and"), "stores closed:\n{log}");
+    assert!(log.contains("shutdown complete: exit 0"), "{log}");
+}
+
+/// Rows of the game node's SQL database: (rounds' detail JSON, players' (id, gold)).
+fn rounds_and_golds(dir: &Path) -> (Vec<serde_json::Value>, Vec<(i64, i64)>) {
+    let url = format!("sqlite://{}/game.db?mode=ro", dir.display());
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(async {
+            use sqlx::Row;
+            let mut c = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+                .await
+                .unwrap();
+            let rounds = sqlx::query("SELECT detail FROM game_rounds ORDER BY id")
+                .fetch_all(&mut c)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| serde_json::from_str(&r.get::<String, _>(0)).unwrap())
+                .collect();
+            let golds = sqlx::query("SELECT id, gold FROM players ORDER BY id")
+                .fetch_all(&mut c)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (r.get::<i64, _>(0), r.get::<i64, _>(1)))
+                .collect();
+            (rounds, golds)
+        })
+}
+
+/// kill -9 mid-play leaves committed data intact: every recorded round is zero-sum (before
+/// fees), and each player's gold is the start gold plus exactly the deltas of the recorded
+/// rounds (no settlement half written). The restarted node takes the same players back.
+#[test]
+fn kill_9_mid_play_leaves_settlements_consistent() {
+    let dir = temp_dir("kill9");
+    let mut node = GameNode::start(&dir, "");
+    let prefix = format!("kill9-{}-", std::process::id());
+    let mut bots = std::process::Command::new(env!("CARGO_BIN_EXE_cirrus-bench"))
+        .args(["robot", "--addr"])
+        .arg(format!("127.0.0.1:{}", node.tcp))
+        .args(["--bots", "8", "--duration", "60", "--json", "--room", "1"])
+        .args(["--think", "20", "--prefix", &prefix])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run cirrus-bench robot");
+    // play until a few rounds are in SQL, then kill the node without warning
+    let start = Instant::now();
+    loop {
+        let (rounds, _) = rounds_and_golds(&dir);
+        if rounds.len() >= 4 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no rounds settled:\n{}",
+            node.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(700));
+    let st = std::process::Command::new("kill")
+        .args(["-9", &node.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert!(node.wait_exit(Duration::from_secs(10)).is_some());
+    let _ = bots.kill();
+    let _ = bots.wait();
+
+    let (rounds, golds) = rounds_and_golds(&dir);
+    assert!(rounds.len() >= 4);
+    let mut expect: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+    for r in &rounds {
+        let seats = r.as_array().expect("detail is a list of seats");
+        let mut sum = 0;
+        for s in seats {
+            let score = s["score"].as_i64().unwrap();
+            let fee = s["fee"].as_i64().unwrap();
+            sum += score;
+            *expect.entry(s["uid"].as_i64().unwrap()).or_insert(0) += score - fee;
+        }
+        assert_eq!(sum, 0, "a round's scores add up to zero: {r}");
+    }
+    assert!(!golds.is_empty());
+    for (uid, gold) in &golds {
+        assert_eq!(
+            *gold,
+            10000 + expect.get(uid).copied().unwrap_or(0),
+            "player {uid}: gold = start gold + the recorded rounds' deltas"
+        );
+    }
+    // the restarted node takes the same players back, with their gold
+    let node = GameNode::start(&dir, "");
+    let report = robot(
+        &node,
+        "kill9",
+        &["--bots", "8", "--duration", "3", "--scenario", "play"],
+    );
+    assert_eq!(report["errors"].as_u64(), Some(0), "{report}");
+    let (_, after) = rounds_and_golds(&dir);
+    assert_eq!(after.len(), golds.len(), "the same players logged in again");
+}
+
+/// SIGHUP mid-bet freezes the game node (snapshot, exit 0); `--restore` brings the desk back
+/// in the bet phase with the time it had left: the round completes with the same hands, the
+/// bet made before the freeze, and a settlement that adds up.
+#[test]
+fn frozen_round_completes_after_restore_with_the_same_hands() {
+    let dir = temp_dir("freeze");
+    let snap = dir.join("node.snapshot");
+    let mut node = GameNode::start(&dir, &format!("snapshot_file = \"{}\"", snap.display()));
+    node.assert_suites_with(
+        "test_freeze",
+        &std::process::id().to_string(),
+        &format!("pid={}", node.pid()),
+    );
+    let st = node
+        .wait_exit(Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("node still running after SIGHUP:\n{}", node.log()));
+    let log = node.log();
+    assert_eq!(st.code(), Some(0), "exit code after SIGHUP:\n{log}");
+    assert!(log.contains("frozen: 3 players"), "{log}");
+    assert!(snap.exists(), "snapshot written:\n{log}");
+    assert!(
+        rounds_and_golds(&dir).0.is_empty(),
+        "nothing settled before the freeze"
+    );
+    let seen: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("freeze.json")).unwrap()).unwrap();
+
+    let node = GameNode::restore(&dir);
+    assert!(
+        node.wait_log("restored: 3 players (3 offline)", Duration::from_secs(5))
+            .is_some(),
+        "{}",
+        node.log()
+    );
+    // the bet countdown goes on with the time it had left, then the round plays out
+    let line = node
+        .wait_log("resumes round 1 in phase 2 with ", Duration::from_secs(5))
+        .unwrap_or_else(|| panic!("desk resumed in the bet phase:\n{}", node.log()));
+    let left: u64 = line
+        .split(" with ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|t| t.parse().ok())
+        .unwrap();
+    assert!((1..=200).contains(&left), "{line}");
+    let start = Instant::now();
+    let (rounds, golds) = loop {
+        let (rounds, golds) = rounds_and_golds(&dir);
+        if !rounds.is_empty() {
+            break (rounds, golds);
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the restored round did not settle:\n{}",
+            node.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        start.elapsed() + Duration::from_millis(800) >= Duration::from_millis(left * 10),
+        "settled only after the bet countdown's {left} cs ({:?})",
+        start.elapsed()
+    );
+    assert_eq!(rounds.len(), 1);
+    let detail = rounds[0].as_array().unwrap();
+    assert_eq!(detail.len(), 3, "{detail:?}");
+    let mut sum = 0;
+    for p in seen["players"].as_array().unwrap() {
+        let uid = p["uid"].as_i64().unwrap();
+        let d = detail
+            .iter()
+            .find(|d| d["uid"].as_i64() == Some(uid))
+            .unwrap_or_else(|| panic!("uid {uid} in {detail:?}"));
+        let hand: Vec<i64> = d["hand"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_i64().unwrap())
+            .collect();
+        let shown: Vec<i64> = p["hand"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_i64().unwrap())
+            .collect();
+        assert_eq!(hand.len(), 5);
+        assert_eq!(hand[..4], shown[..], "the same hand after the restore");
+        assert_eq!(
+            d["banker"].as_bool(),
+            Some(p["seat"] == seen["banker"]),
+            "{d}"
+        );
+        if seen["bettor"].as_i64() == Some(uid) {
+            assert_eq!(d["bet"].as_i64(), seen["bet"].as_i64(), "the bet kept: {d}");
+        }
+        if seen["late"].as_i64() == Some(uid) {
+            assert_eq!(d["bet"].as_i64(), Some(1), "the timeout default: {d}");
+        }
+        let delta = d["score"].as_i64().unwrap() - d["fee"].as_i64().unwrap();
+        sum += d["score"].as_i64().unwrap();
+        let gold = golds.iter().find(|g| g.0 == uid).unwrap().1;
+        assert_eq!(gold, 10000 + delta, "gold of {uid} after the settlement");
+    }
+    assert_eq!(sum, 0, "zero-sum round");
+    let log = node.stop();
+    assert!(!log.contains("not settled"), "{log}");
+}
+
+/// Freeze behind a gate node: SIGHUP on game1 makes the gate hold its room traffic; game1
+/// writes its snapshot and exits; requests sent meanwhile wait at the gate; game1 restored
+/// with `--restore` takes them, in order, and the round completes with the same hands and a
+/// settlement that adds up, without any player disconnected.
+#[test]
+fn cluster_freeze_holds_requests_at_the_gate_until_the_restore() {
+    let dir = temp_dir("cfreeze");
+    let db = MysqlDb::create("cfreeze");
+    let mut nodes = cluster_nodes(&dir, &db, &["gate1"]);
+    let extra = format!("game_pid={}", nodes[4].pid());
+    let restored = std::sync::Mutex::new(None::<GameNode>);
+    let frozen_code = std::sync::Mutex::new(None);
+    let out = std::thread::scope(|sc| {
+        let (head, tail) = nodes.split_at_mut(5);
+        let gate = &tail[0];
+        let suite = sc.spawn(|| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                gate.assert_suites_with(
+                    "test_freeze_cluster",
+                    &std::process::id().to_string(),
+                    &extra,
+                )
+            }))
+        });
+        // game1 freezes and exits; then the held requests are sent; then restore it
+        let game = &mut head[4];
+        let st = game.wait_exit(Duration::from_secs(30));
+        *frozen_code.lock().unwrap() = st.and_then(|s| s.code());
+        if st.is_some() {
+            std::fs::write(dir.join("frozen"), "").unwrap();
+            let start = Instant::now();
+            while !dir.join("sent").exists() && start.elapsed() < Duration::from_secs(20) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            // the requests reach the gate and wait there
+            std::thread::sleep(Duration::from_millis(500));
+            let mut envs = cluster_envs(&dir, &db);
+            envs.extend(game1_envs());
+            *restored.lock().unwrap() = Some(GameNode::spawn_args(
+                &dir.join("game.lua"),
+                &dir,
+                0,
+                &envs,
+                &["--restore"],
+            ));
+        }
+        suite.join().unwrap()
+    });
+    let game_log = nodes[4].log();
+    let restored = restored.into_inner().unwrap();
+    if out.is_err() {
+        dump_cluster(&dir, &nodes);
+        if let Some(r) = &restored {
+            println!("--- restored game1 ---\n{}", r.log());
+        }
+    }
+    let gate_log = nodes[5].log();
+    let rounds = {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            use sqlx::{Connection, Row};
+            let mut c = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
+            sqlx::query("SELECT detail FROM game_rounds ORDER BY id")
+                .fetch_all(&mut c)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<String, _>(0))
+                .collect::<Vec<_>>()
+        })
+    };
+    drop(restored);
+    drop(nodes);
+    drop(db);
+    assert!(out.is_ok(), "freeze cluster suite failed");
+    assert_eq!(*frozen_code.lock().unwrap(), Some(0), "{game_log}");
+    assert!(game_log.contains("1 of 1 gate nodes hold"), "{game_log}");
+    assert!(gate_log.contains("held requests go on"), "{gate_log}");
+    let seen: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("freeze.json")).unwrap()).unwrap();
+    assert_eq!(rounds.len(), 1, "{rounds:?}");
+    let detail: serde_json::Value = serde_json::from_str(&rounds[0]).unwrap();
+    let detail = detail.as_array().unwrap();
+    let mut sum = 0;
+    for p in seen["players"].as_array().unwrap() {
+        let uid = p["uid"].as_i64().unwrap();
+        let d = detail
+            .iter()
+            .find(|d| d["uid"].as_i64() == Some(uid))
+            .unwrap_or_else(|| panic!("uid {uid} in {detail:?}"));
+        let hand: Vec<&serde_json::Value> = d["hand"].as_array().unwrap().iter().take(4).collect();
+        let shown: Vec<&serde_json::Value> = p["hand"].as_array().unwrap().iter().collect();
+        assert_eq!(hand, shown, "the same hand after the restore");
+        if let Some(b) = seen["bets"][uid.to_string()].as_i64() {
+            assert_eq!(d["bet"].as_i64(), Some(b), "{d}");
+        }
+        sum += d["score"].as_i64().unwrap();
+    }
+    assert_eq!(sum, 0, "zero-sum round");
+}
+
+/// A frozen game node that does not come back within the gate's freeze_timeout: the held
+/// request is answered GAME_DOWN and the player is back in the hall; a request past the
+/// freeze_buffer is answered BUSY at once. Nothing hangs.
+#[test]
+fn cluster_freeze_timeout_sends_players_back_to_the_hall() {
+    let dir = temp_dir("cfreezeto");
+    let db = MysqlDb::create("cfreezeto");
+    let mut nodes = cluster_nodes_with(
+        &dir,
+        &db,
+        &["gate1"],
+        "freeze_timeout = 2\nfreeze_buffer = 2\nwatchdog_workers = 1",
+    );
+    let extra = format!("game_pid={}", nodes[4].pid());
+    let out = std::thread::scope(|sc| {
+        let (head, tail) = nodes.split_at_mut(5);
+        let gate = &tail[0];
+        let suite = sc.spawn(|| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                gate.assert_suites_with(
+                    "test_freeze_timeout",
+                    &std::process::id().to_string(),
+                    &extra,
+                )
+            }))
+        });
+        if head[4].wait_exit(Duration::from_secs(30)).is_some() {
+            std::fs::write(dir.join("frozen"), "").unwrap();
+        }
+        suite.join().unwrap()
+    });
+    if out.is_err() {
+        dump_cluster(&dir, &nodes);
+    }
+    let gate_log = nodes[5].log();
+    drop(nodes);
+    drop(db);
+    assert!(out.is_ok(), "freeze timeout suite failed");
+    assert!(gate_log.contains("game1 not back after 2 s"), "{gate_log}");
+}
+
+/// `cirrus-bench robot` mid-game when the node gets SIGTERM: every bot's connection ends
+/// with a `kick` reason 3 maintenance, none with a reset or a close without a kick; the node
+/// exits 0.
+#[test]
+fn robot_mid_game_sees_maintenance_kicks_on_sigterm() {
+    let dir = temp_dir("robotterm");
+    let mut node = GameNode::start(&dir, "");
+    let bots = std::process::Command::new(env!("CARGO_BIN_EXE_cirrus-bench"))
+        .args(["robot", "--addr"])
+        .arg(format!("127.0.0.1:{}", node.tcp))
+        .args(["--bots", "4", "--duration", "12", "--json", "--room", "1"])
+        .args(["--think", "50", "--scenario", "play", "--prefix"])
+        .arg(format!("robotterm-{}-", std::process::id()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run cirrus-bench robot");
+    // mid-game: a first round is settled, the bots play on at their desks
+    let start = Instant::now();
+    while rounds_and_golds(&dir).0.is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no round settled:\n{}",
+            node.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let st = std::process::Command::new("kill")
+        .args(["-TERM", &node.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let exit = node
+        .wait_exit(Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("node still running:\n{}", node.log()));
+    assert_eq!(exit.code(), Some(0), "{}", node.log());
+    let out = bots.wait_with_output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("robot json: {e}: {}", String::from_utf8_lossy(&out.stdout)));
+    let kinds = report["connection_errors"].as_array().unwrap();
+    let kind = |k: &str| kinds.iter().find(|e| e["kind"] == k);
+    let kicked = kind("kicked").unwrap_or_else(|| panic!("no kick seen: {report}"));
+    assert_eq!(
+        kicked["count"].as_u64(),
+        Some(4),
+        "every bot kicked once: {report}"
+    );
+    for s in kicked["samples"].as_array().unwrap() {
+        assert!(
+            s.as_str().unwrap().contains("reason 3: maintenance"),
+            "{report}"
+        );
+    }
+    for bad in ["io", "closed by server"] {
+        assert!(kind(bad).is_none(), "{bad} errors: {report}");
+    }
 }

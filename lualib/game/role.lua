@@ -82,6 +82,15 @@ function role.start(R, init)
 	role.current = R.name
 	skynet.start(function()
 		skynet.dispatch("lua", function(session, _, cmd, ...)
+			if R.frozen then
+				-- the service's state is in a freeze snapshot: it takes no more requests
+				if cmd == "client" then
+					skynet.retpack(errors.reply(errors.UNAVAILABLE))
+				elseif session ~= 0 then
+					error(R.name .. ": frozen")
+				end
+				return
+			end
 			if cmd == "client" then
 				skynet.retpack(client(R, ...))
 				return

@@ -75,6 +75,17 @@ local function init(skynet, export)
 			end
 		end
 
+		-- graceful shutdown (kernel/src/lifecycle/shutdown.rs): run skynet.onshutdown hooks
+		function dbgcmd.SHUTDOWN()
+			skynet.ret(skynet.pack(export.shutdown()))
+		end
+
+		-- freeze (kernel/src/lifecycle/freeze.rs): nil (no hook), true + packed state, or
+		-- false + the error
+		function dbgcmd.FREEZE()
+			skynet.ret(skynet.pack(export.freeze()))
+		end
+
 		function dbgcmd.TERM(service)
 			skynet.term(service)
 		end

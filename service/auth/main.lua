@@ -14,6 +14,7 @@ local conf = require "game.conf"
 local online = require "game.online"
 local crypt = require "cirrus.crypt"
 local dbhelper = require "dbhelper"
+local flow = require "skynet.flow"
 local queue = require "queue"
 
 local A = role.new "auth"
@@ -42,7 +43,11 @@ function A.client.register(ctx, args)
 	end
 	local salt = crypt.randombytes(16)
 	local key = crypt.pbkdf2_sha256(password, salt, ITERATIONS)
-	local player, err = dbhelper.call("game", "register", account, key, salt, ITERATIONS, nickname, START_GOLD)
+	if flow.shutting() then
+		return errors.UNAVAILABLE
+	end
+	local player, err = flow.run("register", dbhelper.call, "game", "register", account, key, salt, ITERATIONS,
+		nickname, START_GOLD)
 	if not player then
 		return err == "exists" and errors.ACCOUNT_EXISTS or errors.INTERNAL
 	end

@@ -19,6 +19,7 @@ local lock = require "game.lock"
 local window = require "game.window"
 local crypt = require "cirrus.crypt"
 local dbhelper = require "dbhelper"
+local flow = require "skynet.flow"
 local metrics = require "cirrus.metrics"
 
 local L = role.new "login"
@@ -146,7 +147,11 @@ function L.client.visitor_login(ctx, args)
 	if args.nickname and not check.nickname(args.nickname) then
 		return errors.BAD_NICKNAME
 	end
-	local p = dbhelper.call("game", "visitor", args.device_id, args.nickname, START_GOLD)
+	if flow.shutting() then
+		return errors.UNAVAILABLE -- the node is shutting down: no new login
+	end
+	-- account, player and last login are several writes: one tracked flow
+	local p = flow.run("visitor_login", dbhelper.call, "game", "visitor", args.device_id, args.nickname, START_GOLD)
 	return come_online(ctx, p)
 end
 
@@ -161,7 +166,10 @@ function L.client.login(ctx, args)
 	if S:get(key) ~= token or S:del(key) ~= 1 then
 		return errors.BAD_TOKEN
 	end
-	local p = dbhelper.call("game", "account_player", account, START_GOLD)
+	if flow.shutting() then
+		return errors.UNAVAILABLE
+	end
+	local p = flow.run("login", dbhelper.call, "game", "account_player", account, START_GOLD)
 	if not p then
 		return errors.UNKNOWN_ACCOUNT
 	end

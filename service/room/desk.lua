@@ -10,6 +10,7 @@
 -- A player `p` is the room's record: { uid, nickname, avatar, gold, online, ctx, desk, seat }.
 
 local skynet = require "skynet"
+local flow = require "skynet.flow"
 local bull = require "game.bull"
 local errors = require "game.errors"
 local json = require "game.json"
@@ -257,6 +258,13 @@ local function ready_count(d)
 	return n
 end
 
+local function ready_timeout(d)
+	d.countdown = false
+	if ready_count(d) >= 2 then
+		d:start_round()
+	end
+end
+
 function Desk:check_start()
 	if self.phase ~= WAIT then
 		return
@@ -267,12 +275,7 @@ function Desk:check_start()
 	elseif ready >= 2 then
 		if not self.countdown then
 			self.countdown = true
-			self:after(self.room.seconds.ready, function(d)
-				d.countdown = false
-				if ready_count(d) >= 2 then
-					d:start_round()
-				end
-			end)
+			self:after(self.room.seconds.ready, ready_timeout)
 			phase_push(self, self.room.seconds.ready)
 		end
 	elseif self.countdown then
@@ -507,6 +510,22 @@ end
 
 -- ---- settlement ----
 
+-- The SQL transaction (hooks.settle), tried SETTLE_TRIES times: golds, or nil and the error.
+local function settle_tries(self, rec)
+	local err
+	for try = 1, SETTLE_TRIES do
+		local ok, r = pcall(self.hooks.settle, self, rec)
+		if ok then
+			return r
+		end
+		err = r
+		if try < SETTLE_TRIES then
+			skynet.sleep(20 * try)
+		end
+	end
+	return nil, err
+end
+
 function Desk:settle()
 	local list = players(self)
 	local input = {}
@@ -528,18 +547,18 @@ function Desk:settle()
 		server_id = room.sid, room_id = room.id, desk_id = self.id, round = self.round,
 		banker_uid = self.seats[self.banker].p.uid, detail = json.encode(detail), moves = moves,
 	}
-	local golds, err
-	for try = 1, SETTLE_TRIES do
-		local ok, r = pcall(self.hooks.settle, self, rec)
-		if ok then
-			golds = r
-			break
+	-- one tracked flow (skynet.flow), retries included: a graceful shutdown waits for it, and
+	-- once shutdown has begun a round is not settled at all (void, no gold moved)
+	local ok, golds, err = pcall(flow.run, "settle", settle_tries, self, rec)
+	if not ok then
+		if golds == flow.SHUTTING_DOWN and flow.freezing() then
+			-- the node is freezing: the restored node settles this round (Desk:freeze)
+			self.settle_pending = true
+			return
 		end
-		err = r
-		if try < SETTLE_TRIES then
-			skynet.sleep(20 * try)
-		end
+		golds, err = nil, golds
 	end
+	self.settle_pending = nil
 	local void = golds == nil
 	if void then
 		skynet.error(string.format("[room %d desk %d] round %d not settled (no gold moved): %s",
@@ -586,6 +605,70 @@ function Desk:end_round()
 	if self.phase == WAIT and not self.countdown then
 		phase_push(self, 0) -- waiting for ready players again
 	end
+end
+
+-- ---- freeze and restore (skynet.freeze / skynet.restore in main.lua) ----
+
+-- What the desk holds, as plain values: seats name their player by uid.
+function Desk:freeze()
+	local seats = {}
+	for i = 0, SEATS - 1 do
+		local s = self.seats[i]
+		if s then
+			seats[#seats + 1] = {
+				index = i, uid = s.p.uid, ready = s.ready, score = s.score, playing = s.playing, bid = s.bid,
+				bet = s.bet, opened = s.opened, hand = s.hand, hand_type = s.hand_type, leaving = s.leaving,
+			}
+		end
+	end
+	return {
+		id = self.id, n = self.n, phase = self.phase, round = self.round, banker = self.banker,
+		banker_times = self.banker_times, countdown = self.countdown, seats = seats,
+		settle_pending = self.settle_pending,
+		-- centiseconds left in the running countdown
+		left = self.deadline and math.max(0, self.deadline - skynet.now()) or nil,
+	}
+end
+
+-- The timeout of the countdown running in each phase.
+local function timeout_of(d)
+	if d.phase == WAIT then
+		return d.countdown and ready_timeout or nil
+	end
+	return ({ [BID] = Desk.finish_bid, [BET] = Desk.finish_bet, [OPEN] = Desk.finish_open,
+		[SETTLE] = Desk.end_round })[d.phase]
+end
+
+-- A desk from Desk:freeze's state; `players` maps uid -> the room's player record. The
+-- countdown resumes with the time it had left.
+function desk.restore(st, room, hooks, players)
+	local d = desk.new(st.id, room, hooks)
+	d.n, d.phase, d.round, d.banker, d.banker_times, d.countdown =
+		st.n, st.phase, st.round, st.banker, st.banker_times, st.countdown
+	for _, v in ipairs(st.seats) do
+		local p = assert(players[v.uid], "restored seat without its player")
+		d.seats[v.index] = {
+			index = v.index, p = p, ready = v.ready, score = v.score, playing = v.playing, bid = v.bid,
+			bet = v.bet, opened = v.opened, hand = v.hand, hand_type = v.hand_type, leaving = v.leaving,
+		}
+		p.desk, p.seat = d, v.index
+	end
+	local fn = timeout_of(d)
+	if st.settle_pending then
+		-- refused while the node was freezing: settle now
+		skynet.fork(d.settle, d)
+	elseif st.left and fn then
+		d.gen = d.gen + 1
+		local g = d.gen
+		d.deadline = skynet.now() + st.left
+		skynet.timeout(st.left, function()
+			if d.gen == g then
+				d.deadline = nil
+				fn(d)
+			end
+		end)
+	end
+	return d
 end
 
 -- ---- what a player sees ----

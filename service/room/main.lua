@@ -411,8 +411,68 @@ role.start(R, function()
 		room[k] = v
 	end
 	math.randomseed(string.unpack("<i8", crypt.randombytes(8)))
-	for i = 1, room.desks do
+	-- freeze (SIGHUP / console freeze, docs/OPS.md): players, desks mid-round and the time
+	-- left in their countdowns; every open flow (settlements) has finished by then
+	skynet.freeze(function()
+		stopped = true -- no more reports from the frozen instance
+		R.frozen = true -- nothing changes after the snapshot (lualib/game/role.lua)
+		local ps = {}
+		for _, p in pairs(players) do
+			ps[#ps + 1] = {
+				uid = p.uid, nickname = p.nickname, avatar = p.avatar, gold = p.gold, online = p.online,
+				ctx = p.ctx, last_desk = p.last_desk, logout = p.logout,
+			}
+		end
+		local ds = {}
+		for i, d in ipairs(desks) do
+			ds[i] = d:freeze()
+			d:cancel()
+		end
+		log(nil, "frozen: %d players, %d desks", #ps, #ds)
+		return { version = 1, players = ps, desks = ds, seen = R.seen }
+	end)
+	local restored = skynet.restore(function(st)
+		assert(st.version == 1, "room snapshot version")
+		for _, v in ipairs(st.players) do
+			players[v.uid] = v
+			count = count + 1
+		end
+		for uid, inc in pairs(st.seen) do
+			R.seen[uid] = inc
+		end
+		for i, v in ipairs(st.desks) do
+			desks[i] = desk.restore(v, room, hooks, players)
+		end
+		-- Players whose session lives on (held by a gate node) keep playing here: their
+		-- record and session now name this instance. The others (the gate went down with the
+		-- node) are offline: the desks play for them.
+		local here = { node = node.name(), addr = skynet.self(), id = room_id, sid = sid, game = room.game }
+		local offline = 0
+		for uid, p in pairs(players) do
+			local rec = online.get(uid)
+			if rec and rec.inc == p.ctx.inc and rec.room_id == room_id then
+				online.set(uid, { node = node.name(), room_addr = skynet.self() })
+				push.update(p.ctx, { room = here })
+			else
+				p.online = false
+				offline = offline + 1
+			end
+		end
+		for _, d in ipairs(desks) do
+			if d:playing() then
+				-- the countdown goes on with the time it had left; seats away then act at its end
+				log(nil, "desk %d resumes round %d in phase %d with %d cs left%s", d.id, d.round, d.phase,
+					d.deadline and d.deadline - skynet.now() or 0, d.settle_pending and " (settling)" or "")
+			end
+		end
+		m_players:set(count)
+		log(nil, "restored: %d players (%d offline), %d desks", count, offline, #desks)
+	end)
+	for i = #desks + 1, room.desks do
 		desks[i] = desk.new(i, room, hooks)
+	end
+	if restored then
+		hooks.playing()
 	end
 	report_now()
 	skynet.fork(function()

@@ -146,6 +146,69 @@ function W.cmd.drain()
 	return string.format("draining %d connections to %s", n, to.node)
 end
 
+-- A game node is freezing (its service/gamenode.lua asks every gate): hold the requests
+-- routed to its rooms, `freeze_buffer` per gate node at most (shared out between the
+-- workers), for `freeze_timeout` seconds (default 20).
+-- The answer is the acknowledgement the game node waits for before it freezes.
+function W.cmd.hold(nodename, seconds)
+	seconds = seconds or conf.number("freeze_timeout", 20)
+	local limit = math.max(1, conf.number("freeze_buffer", 1000) // #workers)
+	for _, w in ipairs(workers) do
+		skynet.call(w, "lua", "hold", nodename, seconds, limit)
+	end
+	skynet.error(string.format("watchdog: holding the requests to %s for up to %s s", nodename, tostring(seconds)))
+	return true
+end
+
+-- The game node is back: flush what was held, in order.
+function W.cmd.release(nodename)
+	-- the release may come before discovery tells this node where the restored node is
+	if node.clustered() then
+		local cluster = require "skynet.cluster"
+		local deadline = skynet.now() + 500
+		while skynet.now() < deadline do
+			local ok, roles = pcall(cluster.roles)
+			if ok and roles[nodename] then
+				break
+			end
+			skynet.sleep(2)
+		end
+	end
+	local n = 0
+	for _, w in ipairs(workers) do
+		n = n + skynet.call(w, "lua", "release", nodename)
+	end
+	skynet.error(string.format("watchdog: %s is back, %d held requests go on", nodename, n))
+	return n
+end
+
+-- Graceful shutdown of the node (kernel/src/lifecycle/shutdown.rs, SIGTERM or console
+-- `shutdown`): close the listeners, leave gate_addrs, kick every client with reason 3
+-- "maintenance", and answer once the connections are closed (or after 3 s).
+local shutting = false
+function W.cmd.shutdown()
+	if shutting then
+		return 0
+	end
+	shutting = true
+	pcall(function()
+		online.store():hdel("gate_addrs", node.name())
+	end)
+	for gate in pairs(gates) do
+		pcall(skynet.call, gate, "lua", "close")
+	end
+	local n = 0
+	for _, w in ipairs(workers) do
+		n = n + skynet.call(w, "lua", "shutdown")
+	end
+	skynet.error(string.format("watchdog: shutting down, %d clients kicked (reason 3 maintenance)", n))
+	local deadline = skynet.now() + 300
+	while skynet.now() < deadline and W.cmd.count() > 0 do
+		skynet.sleep(5)
+	end
+	return n
+end
+
 function W.cmd.ports()
 	local out = { push = push_port }
 	for _, g in pairs(gates) do

@@ -319,6 +319,27 @@ end
 -- ---- requests ----
 
 -- A role call; transport failures become UNAVAILABLE (or GAME_DOWN for the player's room).
+-- Game nodes being frozen (SIGHUP on the node, docs/OPS.md): node name -> { waiters, n,
+-- limit }. Requests bound to its rooms wait here, in order, until the restored node releases
+-- them (CMD.release) or freeze_timeout passes (then GAME_DOWN: back to the hall).
+local held = {}
+
+-- Wait while `nodename` is held. true: go on (released); false: the hold timed out.
+local function wait_hold(nodename)
+	local h = held[nodename]
+	if not h then
+		return true
+	end
+	if h.n >= h.limit then
+		return nil -- the buffer is full
+	end
+	h.n = h.n + 1
+	local token = {}
+	h.waiters[#h.waiters + 1] = token
+	skynet.wait(token)
+	return not h.timed_out
+end
+
 local function call_role(s, route, name, args)
 	local ctx = s.ctx
 	local nodename, addr
@@ -326,6 +347,19 @@ local function call_role(s, route, name, args)
 		local room = ctx.room
 		if not room then
 			return errors.reply(errors.NOT_IN_ROOM)
+		end
+		if held[room.node] then
+			local go = wait_hold(room.node)
+			if go == nil then
+				log(s, "%s: freeze buffer of %s full", name, room.node)
+				return errors.reply(errors.BUSY)
+			elseif not go then
+				return errors.reply(errors.GAME_DOWN), { room = false, desk = false }
+			end
+			room = ctx.room -- the restored room may have told its new address meanwhile
+			if not room then
+				return errors.reply(errors.NOT_IN_ROOM)
+			end
 		end
 		nodename, addr = room.node, room.addr
 	else
@@ -512,6 +546,8 @@ skynet.register_protocol {
 
 -- ---- connections ----
 
+local shutting = false -- the node is shutting down (CMD.shutdown)
+
 function CMD.open(fd, addr, gate)
 	conn_seq = conn_seq + 1
 	local ip = addr and addr:match "^(.*):%d+$" or addr
@@ -535,6 +571,9 @@ function CMD.open(fd, addr, gate)
 			conn = string.format("%s/%d/%d/%d", NODE, SELF, fd, conn_seq),
 		},
 	}
+	if shutting then
+		kick(sessions[fd], 3, "maintenance")
+	end
 end
 
 function CMD.close(fd)
@@ -745,6 +784,55 @@ function CMD.drain(to)
 			if not s.ctx.uid then
 				close(s)
 			end
+			n = n + 1
+		end
+	end
+	return n
+end
+
+-- Hold the requests bound to the rooms of `nodename` (it is freezing) for up to `seconds`,
+-- at most `limit` of them on this worker.
+function CMD.hold(nodename, seconds, limit)
+	if held[nodename] then
+		return true
+	end
+	local h = { waiters = {}, n = 0, limit = limit }
+	held[nodename] = h
+	skynet.timeout(math.floor(seconds * 100), function()
+		if held[nodename] == h then
+			held[nodename] = nil
+			h.timed_out = true
+			skynet.error(string.format("watchdog worker: %s not back after %s s: %d held requests fail (GAME_DOWN)",
+				nodename, tostring(seconds), #h.waiters))
+			for _, token in ipairs(h.waiters) do
+				skynet.wakeup(token)
+			end
+		end
+	end)
+	return true
+end
+
+-- The node is back (restored): the held requests go on, in the order they came.
+function CMD.release(nodename)
+	local h = held[nodename]
+	if not h then
+		return 0
+	end
+	held[nodename] = nil
+	for _, token in ipairs(h.waiters) do
+		skynet.wakeup(token)
+	end
+	return #h.waiters
+end
+
+-- Graceful shutdown of the node (SIGTERM): every client is told (kick 3 "maintenance") and
+-- a connection still accepted afterwards is kicked as it opens.
+function CMD.shutdown()
+	shutting = true
+	local n = 0
+	for _, s in pairs(sessions) do
+		if not s.closing then
+			kick(s, 3, "maintenance")
 			n = n + 1
 		end
 	end

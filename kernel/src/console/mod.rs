@@ -1,6 +1,6 @@
 //! The debug console: a telnet-style line protocol (loopback by default) for operators.
-//! `list`, `stat`, `mem`, `gc`, `kill`, `exit`, `ping`, `service`, `help`, and code changes on a
-//! live node: `reload NAME`, `inject ADDR FILE`, `hotfix ADDR FILE [MODULE]`. Commands that
+//! `list`, `stat`, `mem`, `gc`, `kill`, `exit`, `ping`, `service`, `help`, `flows`,
+//! `shutdown`, `freeze`, and code changes on a live node: `reload NAME`, `inject ADDR FILE`, `hotfix ADDR FILE [MODULE]`. Commands that
 //! need a Lua service's view (task counts, gc, ping, inject, hotfix) use skynet's debug
 //! protocol through a [`Port`].
 
@@ -209,6 +209,15 @@ async fn run(port: &Port, line: &str) -> anyhow::Result<String> {
                     "drain",
                     "gate node: send every client to another gate, exit when empty",
                 ),
+                ("flows", "business flows open now, per service and name"),
+                (
+                    "shutdown",
+                    "graceful stop: intake closed, open flows finish, onshutdown hooks, exit 0",
+                ),
+                (
+                    "freeze",
+                    "flows finish, skynet.freeze hooks' state to snapshot_file, exit 0 (then --restore)",
+                ),
                 ("start NAME [ARGS]", "launch a Lua service"),
                 (
                     "reload NAME",
@@ -404,6 +413,42 @@ async fn run(port: &Port, line: &str) -> anyhow::Result<String> {
                 .map_err(anyhow::Error::msg)?;
             let vals = seri::unpack_svalues(&r).map_err(|e| anyhow::anyhow!("bad reply: {e}"))?;
             let _ = writeln!(out, "{}", vals.first().map(show).unwrap_or_default());
+        }
+        "flows" => {
+            let open = crate::lifecycle::flow::describe();
+            let _ = writeln!(
+                out,
+                "{} flows open{}",
+                crate::lifecycle::flow::total(),
+                if crate::lifecycle::flow::shutting_down() {
+                    " (shutting down: new flows refused)"
+                } else {
+                    ""
+                }
+            );
+            out.push_str(&open);
+        }
+        "shutdown" => {
+            if crate::lifecycle::shutdown::started() {
+                anyhow::bail!("already shutting down (a second SIGTERM stops the node now)");
+            }
+            tracing::info!("console: shutdown");
+            crate::lifecycle::shutdown::request("console shutdown");
+            let _ = writeln!(
+                out,
+                "shutting down: {} flows open",
+                crate::lifecycle::flow::total()
+            );
+        }
+        "freeze" => {
+            crate::lifecycle::freeze::request("console freeze").map_err(anyhow::Error::msg)?;
+            tracing::info!("console: freeze");
+            let _ = writeln!(
+                out,
+                "freezing to {}: {} flows open",
+                crate::lifecycle::freeze::snapshot_path().display(),
+                crate::lifecycle::flow::total()
+            );
         }
         "service" => {
             let mgr = n

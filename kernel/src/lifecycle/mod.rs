@@ -1,5 +1,10 @@
 //! Boot, launch and shutdown: turns a config file into a running node, starts native and Lua
-//! services by module name (as `skynet.launch` does), and stops the node on signal or abort.
+//! services by module name (as `skynet.launch` does), and stops the node on signal or abort
+//! (gracefully: [`shutdown`], waiting for the open [`flow`]s).
+
+pub mod flow;
+pub mod freeze;
+pub mod shutdown;
 
 use crate::config::{self, Env};
 use crate::lua::{loader, SnLua};
@@ -83,6 +88,12 @@ fn get_usize(
 
 /// Load the config, start the node and its bootstrap service. Returns once services run.
 pub fn boot(config_path: &Path) -> Result<&'static Node, BootError> {
+    boot_with(config_path, false)
+}
+
+/// [`boot`], restoring the services' state from the snapshot of a frozen node when `restore`
+/// (`cirrus CONFIG --restore`).
+pub fn boot_with(config_path: &Path, restore: bool) -> Result<&'static Node, BootError> {
     let file = config_path.display().to_string();
     let cfg = config::load_file(config_path).map_err(|e| BootError::Config(e.to_string()))?;
     let threads = get_usize(&cfg, &file, "thread", 8)?;
@@ -160,6 +171,26 @@ pub fn boot(config_path: &Path) -> Result<&'static Node, BootError> {
         // Port 0 picks a free one; the log line names it.
         crate::metrics::serve(address, port)?;
     }
+    let snapshot = freeze::snapshot_path();
+    if restore {
+        let n = freeze::load(&snapshot).map_err(BootError::Config)?;
+        tracing::info!(
+            "restoring from {}: state of {n} services",
+            snapshot.display()
+        );
+    } else if snapshot.exists() {
+        // Started without --restore: that state is stale from now on, never restore it later.
+        let mut unused = snapshot.as_os_str().to_owned();
+        unused.push(".unused");
+        match std::fs::rename(&snapshot, &unused) {
+            Ok(()) => tracing::warn!(
+                "started without --restore: snapshot {} set aside as {}",
+                snapshot.display(),
+                std::path::Path::new(&unused).display()
+            ),
+            Err(e) => tracing::warn!("snapshot {}: {e}", snapshot.display()),
+        }
+    }
     launch("snlua", "bootstrap")?;
     install_signals();
     tracing::info!(threads, harbor, "cirrus node started from {file}");
@@ -169,18 +200,29 @@ pub fn boot(config_path: &Path) -> Result<&'static Node, BootError> {
 fn install_signals() {
     node().io().spawn(async {
         use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int)) = (
+        let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
             signal(SignalKind::terminate()),
             signal(SignalKind::interrupt()),
+            signal(SignalKind::hangup()),
         ) else {
             tracing::error!("cannot install signal handlers");
             return;
         };
-        tokio::select! {
-            _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
-            _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+        loop {
+            let why = tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+                _ = hup.recv() => "SIGHUP",
+            };
+            tracing::info!("{why} received");
+            if why == "SIGHUP" {
+                if let Err(e) = freeze::request(why) {
+                    tracing::warn!("SIGHUP: not freezing: {e}");
+                }
+            } else {
+                shutdown::request(why);
+            }
         }
-        node().shutdown(0);
     });
 }
 

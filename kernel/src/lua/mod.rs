@@ -36,6 +36,8 @@ pub fn native_modules() -> &'static [(&'static str, Opener)] {
         ("cirrus.json", json::open),
         ("cirrus.code", loader::open_code),
         ("cirrus.metrics", crate::metrics::lua::open),
+        ("skynet.flow.core", crate::lifecycle::flow::lua_open),
+        ("cirrus.snapshot", crate::lifecycle::freeze::lua_open),
     ]
 }
 

@@ -65,6 +65,58 @@ impl OpMetrics {
     }
 }
 
+/// Pools and links opened by services, so a graceful shutdown closes them cleanly (SQL pools
+/// end their sessions, Redis connections are dropped) instead of leaving them to the exit.
+#[derive(Default)]
+struct Open {
+    next: u64,
+    sql: std::collections::HashMap<u64, sql::pool::Pool>,
+    redis: Vec<std::sync::Weak<redis::conn::Link>>,
+}
+
+fn open_stores() -> &'static parking_lot::Mutex<Open> {
+    static O: OnceLock<parking_lot::Mutex<Open>> = OnceLock::new();
+    O.get_or_init(Default::default)
+}
+
+/// Keep a SQL pool for [`close_all`] until [`untrack_sql`] (its Lua handle is collected).
+pub(crate) fn track_sql(pool: &sql::pool::Pool) -> u64 {
+    let mut o = open_stores().lock();
+    o.next += 1;
+    let id = o.next;
+    o.sql.insert(id, pool.clone());
+    id
+}
+
+pub(crate) fn untrack_sql(id: u64) {
+    open_stores().lock().sql.remove(&id);
+}
+
+pub(crate) fn track_redis(link: &Arc<redis::conn::Link>) {
+    let mut o = open_stores().lock();
+    o.redis.retain(|w| w.strong_count() > 0);
+    o.redis.push(Arc::downgrade(link));
+}
+
+/// Close every SQL pool and Redis connection still open (the last step of a graceful
+/// shutdown). Returns (pools, links) closed.
+pub async fn close_all() -> (usize, usize) {
+    let (pools, links) = {
+        let mut o = open_stores().lock();
+        let pools: Vec<sql::pool::Pool> = o.sql.drain().map(|(_, p)| p).collect();
+        let links: Vec<Arc<redis::conn::Link>> =
+            o.redis.drain(..).filter_map(|w| w.upgrade()).collect();
+        (pools, links)
+    };
+    for l in &links {
+        l.close();
+    }
+    for p in &pools {
+        p.close().await;
+    }
+    (pools.len(), links.len())
+}
+
 /// A reply packet: `false, message`.
 pub(crate) fn err_packet(msg: &str) -> Vec<u8> {
     let mut w = Writer::new();

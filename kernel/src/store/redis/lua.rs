@@ -346,6 +346,7 @@ fn connect(lua: &Lua, conf: Table) -> mlua::Result<(AnyUserData, i32)> {
     let owner = ctx_of(lua)?.handle;
     let cfg = Config::from_lua(&conf)?;
     let link = Link::new(cfg, owner).map_err(mlua::Error::runtime)?;
+    crate::store::track_redis(&link);
     let ud = lua.create_userdata(Conn { link: link.clone() })?;
     let s = spawn_io(lua, async move {
         Ok(match link.open().await {

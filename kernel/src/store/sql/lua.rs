@@ -33,6 +33,13 @@ fn sql_text(s: &LuaString) -> mlua::Result<String> {
 
 struct Db {
     pool: Pool,
+    tracked: u64,
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        crate::store::untrack_sql(self.tracked);
+    }
 }
 
 impl UserData for Db {
@@ -179,7 +186,11 @@ fn connect(lua: &Lua, (url, opts): (String, Option<Table>)) -> mlua::Result<(Any
     let _rt = crate::node::node().io().enter();
     let pool =
         Pool::lazy(&url, &options(opts)?).map_err(|e| mlua::Error::runtime(e.to_string()))?;
-    let ud = lua.create_userdata(Db { pool: pool.clone() })?;
+    let tracked = crate::store::track_sql(&pool);
+    let ud = lua.create_userdata(Db {
+        pool: pool.clone(),
+        tracked,
+    })?;
     let shown = redact(&url);
     let s = spawn_io(lua, async move {
         Ok(match pool.ping().await {
