@@ -580,11 +580,14 @@ fn examples_login_with_skynets_client() {
         );
     }
     assert_eq!(normalize_client(&sk), normalize_client(&cr));
-    // the session secret is random; skynet also logs the port probe of wait_port closing
+    // the session secret is random; skynet's socket layer also logs, depending on timing,
+    // peers that close abruptly (the port probe of wait_port, the client leaving with unread
+    // data: "socket: error on unknown N ...", "socket: error on N Connection reset by peer"),
+    // which Cirrus does not log
     let server_lines = |t: &str| -> Vec<String> {
         normalize(&normalize_client(t).join("\n"))
             .into_iter()
-            .filter(|l| !l.contains("socket: error on unknown"))
+            .filter(|l| !l.contains("] socket: error on "))
             .collect()
     };
     let (a, b) = diff(&server_lines(&sk_server), &server_lines(&cr_server));
