@@ -39,6 +39,8 @@ fn duration(test: &str) -> Duration {
         | "testtimeout" | "testtimer" | "teststm" | "testsm" | "time" => Duration::from_secs(5),
         // its status loop sleeps a second a turn: let it run to its end on both
         "testcoroutine" => Duration::from_secs(7),
+        // three updates a second apart
+        "testdatasheet" => Duration::from_secs(5),
         _ => Duration::from_secs(3),
     }
 }
