@@ -37,6 +37,10 @@ fn duration(test: &str) -> Duration {
     match test {
         "testhandle" | "testoverload" | "testmemlimit" | "testterm" | "testresponse"
         | "testtimeout" | "testtimer" | "teststm" | "testsm" | "time" => Duration::from_secs(5),
+        // its status loop sleeps a second a turn: let it run to its end on both
+        "testcoroutine" => Duration::from_secs(7),
+        // three updates a second apart
+        "testdatasheet" => Duration::from_secs(5),
         _ => Duration::from_secs(3),
     }
 }
@@ -45,6 +49,19 @@ fn duration(test: &str) -> Duration {
 fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Wait (up to 15 s) until skynet's fixed ports are free again: the previous run's sockets
+/// may still be closing, and other programs on the machine may hold one for a while.
+fn wait_ports_free() {
+    let t = Instant::now();
+    for port in [8000u16, 8001, 8888, 9948] {
+        while std::net::TcpListener::bind(("0.0.0.0", port)).is_err()
+            && t.elapsed() < Duration::from_secs(15)
+        {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
 }
 
 fn skynet_root() -> Option<PathBuf> {
@@ -107,6 +124,7 @@ fn run_for(mut cmd: Command, limit: Duration) -> String {
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    wait_ports_free();
     let mut child: Child = cmd.spawn().expect("spawn");
     let readers = drain(&mut child);
     let start = Instant::now();
@@ -452,6 +470,7 @@ fn start_server(mut cmd: Command) -> Server {
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    wait_ports_free();
     let mut child = cmd.spawn().expect("spawn server");
     let readers = drain(&mut child);
     Server(child, readers)

@@ -117,4 +117,10 @@ do -- begin skynetco.wrap
 	end
 end -- end of skynetco.wrap
 
+-- close a skynet coroutine (Lua's coroutine.close; it is no longer a skynet coroutine)
+function skynetco.close(co)
+	skynet_coroutines[co] = nil
+	return coroutine.close(co)
+end
+
 return skynetco

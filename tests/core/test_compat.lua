@@ -426,4 +426,13 @@ T.case("http.websocket: handshake, echo, binary, ping, close with a reason", fun
 	socket.close(lid)
 end)
 
+T.case("skynet.coroutine.close closes a suspended skynet coroutine", function()
+	local skynetco = require "skynet.coroutine"
+	local co = skynetco.create(function() skynetco.yield(1) end)
+	T.same({ skynetco.resume(co) }, { true, 1 })
+	T.eq(skynetco.status(co), "suspended")
+	T.eq(skynetco.close(co), true)
+	T.eq(skynetco.status(co), "dead")
+end)
+
 T.start()

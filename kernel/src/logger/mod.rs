@@ -67,11 +67,12 @@ pub fn timestamp() -> String {
 
 /// Write one service log line.
 pub fn write_line(source: u32, text: &[u8]) {
-    let ts = timestamp();
+    // one write per line, so lines printed meanwhile (Lua's print) never land inside it
+    let mut line = format!("{} [{}] ", timestamp(), fmt_handle(source)).into_bytes();
+    line.extend_from_slice(text);
+    line.push(b'\n');
     with_sink(|w| {
-        let _ = write!(w, "{ts} [{}] ", fmt_handle(source));
-        let _ = w.write_all(text);
-        let _ = w.write_all(b"\n");
+        let _ = w.write_all(&line);
     });
 }
 
