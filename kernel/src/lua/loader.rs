@@ -2,6 +2,13 @@
 //! path), so the thousandth service that requires `skynet` skips the parser; a `require`
 //! searcher over `package.path` uses the same cache.
 //!
+//! The cached bytecode is immortal and 8-byte aligned, and on Lua 5.5 every state loads it as a
+//! "fixed buffer" (`lua_load` mode `B`): the instructions, line info and long strings of each
+//! prototype point into the one shared copy instead of being copied into each state, which is
+//! most of what a service's code costs (skynet shares its prototypes between states for the
+//! same reason). Bytecode replaced by `reload` stays allocated, since running states may still
+//! execute it; a reload therefore costs the size of the code it recompiled, once.
+//!
 //! As in skynet's code cache, a file is read once: editing it on disk changes nothing for the
 //! services launched afterwards until the console's `reload NAME` ([`reload`]) recompiles the
 //! service and every cached file, and swaps the cache only when all of them compile. A
@@ -12,14 +19,27 @@ use mlua::{Function, Lua};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 /// Bytecode of one file, stripped of debug info or not. Everything keeps its debug info today
 /// (framework modules too) so that tracebacks show file:line (docs/LUA.md).
 #[derive(Clone)]
 struct Entry {
-    code: Arc<Vec<u8>>,
+    code: Code,
     strip: bool,
+}
+
+/// Bytecode that lives as long as the process, aligned for Lua's fixed-buffer loader.
+type Code = &'static [u8];
+
+fn immortal(bytes: Vec<u8>) -> Code {
+    let words = bytes.len().div_ceil(8);
+    let mut buf = vec![0u64; words].into_boxed_slice();
+    // SAFETY: `buf` holds at least `bytes.len()` bytes; u64 storage only provides alignment.
+    unsafe {
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf.as_mut_ptr() as *mut u8, bytes.len());
+        std::slice::from_raw_parts(Box::leak(buf).as_ptr() as *const u8, bytes.len())
+    }
 }
 
 type Cache = Mutex<HashMap<PathBuf, Entry>>;
@@ -70,11 +90,11 @@ fn compile(lua: &Lua, path: &Path, src: &[u8], strip: bool) -> mlua::Result<Vec<
 }
 
 fn load_file_with(lua: &Lua, path: &Path, strip: bool) -> mlua::Result<Function> {
-    let cached = cache().lock().get(path).map(|e| e.code.clone());
+    let cached = cache().lock().get(path).map(|e| e.code);
     let code = match cached {
         Some(code) => code,
         None => {
-            let code = Arc::new(compile(lua, path, &read(path)?, strip)?);
+            let code = immortal(compile(lua, path, &read(path)?, strip)?);
             // Two services loading the same file at once: the first one in wins, so every
             // state runs the same bytes.
             cache()
@@ -82,11 +102,38 @@ fn load_file_with(lua: &Lua, path: &Path, strip: bool) -> mlua::Result<Function>
                 .entry(path.to_path_buf())
                 .or_insert(Entry { code, strip })
                 .code
-                .clone()
         }
     };
-    lua.load(&code[..])
-        .set_name(chunkname(path))
+    load_code(lua, code, &chunkname(path))
+}
+
+/// Load cached bytecode; on Lua 5.5 without copying it (see the module comment).
+#[cfg(feature = "lua55")]
+fn load_code(lua: &Lua, code: Code, name: &str) -> mlua::Result<Function> {
+    use mlua::ffi;
+    let cname = std::ffi::CString::new(name).map_err(mlua::Error::external)?;
+    // SAFETY: `code` is immortal, so prototypes may point into it for as long as any state
+    // lives; luaL_loadbufferx runs inside mlua's protected call and leaves one value.
+    unsafe {
+        lua.exec_raw::<Function>((), |state| {
+            let status = ffi::luaL_loadbufferx(
+                state,
+                code.as_ptr() as *const std::ffi::c_char,
+                code.len(),
+                cname.as_ptr(),
+                c"B".as_ptr(),
+            );
+            if status != ffi::LUA_OK {
+                ffi::lua_error(state);
+            }
+        })
+    }
+}
+
+#[cfg(not(feature = "lua55"))]
+fn load_code(lua: &Lua, code: Code, name: &str) -> mlua::Result<Function> {
+    lua.load(code)
+        .set_name(name)
         .set_mode(ChunkMode::Binary)
         .into_function()
 }
@@ -126,16 +173,16 @@ pub fn reload(luaservice: &str, name: &str) -> Result<Reloaded, String> {
         }
         match read(&p).and_then(|src| compile(&lua, &p, &src, strip)) {
             Ok(code) => {
-                if old.get(&p).map(|e| &e.code[..]) != Some(&code[..]) {
-                    changed.push(p.clone());
-                }
-                fresh.insert(
-                    p,
-                    Entry {
-                        code: Arc::new(code),
-                        strip,
-                    },
-                );
+                // Unchanged files keep their bytecode; only new code is allocated (and
+                // only once everything compiled, below).
+                let code = match old.get(&p) {
+                    Some(e) if e.code == &code[..] => Ok(e.code),
+                    _ => {
+                        changed.push(p.clone());
+                        Err(code)
+                    }
+                };
+                fresh.insert(p, (code, strip));
             }
             Err(e) => errors.push(super::error_text(&e)),
         }
@@ -148,6 +195,13 @@ pub fn reload(luaservice: &str, name: &str) -> Result<Reloaded, String> {
         ));
     }
     let files = fresh.len();
+    let fresh = fresh
+        .into_iter()
+        .map(|(p, (code, strip))| {
+            let code = code.unwrap_or_else(immortal);
+            (p, Entry { code, strip })
+        })
+        .collect();
     *cache().lock() = fresh;
     Ok(Reloaded {
         path,
