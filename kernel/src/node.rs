@@ -92,7 +92,7 @@ impl Node {
 
     /// Centiseconds since the node started (`skynet.now()`).
     pub fn now_cs(&self) -> u64 {
-        (self.start.elapsed().as_millis() / 10) as u64
+        self.timer.now_tick()
     }
 
     pub fn start_time(&self) -> u64 {

@@ -2,7 +2,7 @@
 -- handled them all).
 local skynet = require "skynet"
 require "skynet.manager"
-local N = tonumber(skynet.getenv "bench_n") or 2000000
+local N = tonumber(skynet.getenv "bench_n") or 1000000
 
 skynet.start(function()
 	local sink = skynet.newservice("bench_pong")

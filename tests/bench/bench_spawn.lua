@@ -1,7 +1,7 @@
 -- Spawn idle services: prints services/s and resident memory per idle service.
 local skynet = require "skynet"
 require "skynet.manager"
-local N = tonumber(skynet.getenv "bench_n") or 20000
+local N = tonumber(skynet.getenv "bench_n") or 10000
 
 local function rss_kb()
 	local f = io.open("/proc/self/status")

@@ -6,9 +6,9 @@
 #   export SKYNET_ROOT=$(../shared/anchors/build-skynet.sh)     # optional
 #   tests/bench/sidebyside.sh [RUNS] [WORKLOAD...]
 #
-# Workloads: pingpong (one pair, 200k calls), send (2M one-way sends then a call), hub (1,000
-# callers x 200 calls to one service), timer (100k timeouts of 0..99 cs drained: seconds
-# beyond the 1 s the longest one needs), spawn (20k newservice: services/s, and resident KB per
+# Workloads: pingpong (one pair, 200k calls), send (1M one-way sends then a call), hub (1,000
+# callers x 200 calls to one service), timer (100k timeouts of 1..100 cs drained: seconds
+# beyond the 1 s the longest one needs), spawn (10k newservice: services/s, and resident KB per
 # idle service). The load average is printed before each pair: this machine is shared.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -1,6 +1,9 @@
-//! Timers: `skynet.timeout(ti)` in centiseconds. One thread keeps a heap ordered by deadline
-//! (ties by insertion order, so equal timeouts fire in the order they were set) and delivers a
-//! PTYPE_RESPONSE carrying the timer's session to the owning service.
+//! Timers: `skynet.timeout(ti)` in centiseconds. As in skynet, time runs in ticks of 1 cs from
+//! the node's start (`skynet.now()` reads the same clock) and a timeout of `ti` fires on the
+//! tick `now + ti`. One thread keeps a heap ordered by deadline tick (ties by insertion order,
+//! so equal timeouts fire in the order they were set), wakes once per tick that has timers due
+//! and delivers a PTYPE_RESPONSE carrying each timer's session to its service. Quantizing to
+//! ticks is what lets a burst of timers go out as one batch per tick instead of one wakeup each.
 
 use crate::node::node;
 use crate::service::{Handle, Message, PTYPE_RESPONSE};
@@ -12,7 +15,7 @@ use std::time::{Duration, Instant};
 
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
 struct Entry {
-    at: Instant,
+    tick: u64,
     seq: u64,
     handle: Handle,
     session: i32,
@@ -24,15 +27,30 @@ struct Wheel {
     seq: u64,
 }
 
-#[derive(Default)]
 pub struct Timer {
     wheel: Mutex<Wheel>,
     cv: Condvar,
+    start: Instant,
+}
+
+impl Default for Timer {
+    fn default() -> Self {
+        Timer {
+            wheel: Mutex::default(),
+            cv: Condvar::new(),
+            start: Instant::now(),
+        }
+    }
 }
 
 impl Timer {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Centiseconds since the node started.
+    pub fn now_tick(&self) -> u64 {
+        (self.start.elapsed().as_millis() / 10) as u64
     }
 
     /// Arrange for `handle` to receive a response with `session` after `cs` centiseconds.
@@ -42,13 +60,17 @@ impl Timer {
             deliver(handle, session);
             return;
         }
-        let at = Instant::now() + Duration::from_millis(cs as u64 * 10);
+        let tick = self.now_tick() + cs as u64;
         let mut w = self.wheel.lock();
         w.seq += 1;
         let seq = w.seq;
-        let earliest = w.heap.peek().map(|Reverse(e)| at < e.at).unwrap_or(true);
+        let earliest = w
+            .heap
+            .peek()
+            .map(|Reverse(e)| tick < e.tick)
+            .unwrap_or(true);
         w.heap.push(Reverse(Entry {
-            at,
+            tick,
             seq,
             handle,
             session,
@@ -75,9 +97,9 @@ impl Timer {
         loop {
             {
                 let mut w = self.wheel.lock();
-                let now = Instant::now();
+                let now = self.now_tick();
                 while let Some(Reverse(e)) = w.heap.peek() {
-                    if e.at > now {
+                    if e.tick > now {
                         break;
                     }
                     let Reverse(e) = w.heap.pop().expect("peeked");
@@ -87,10 +109,15 @@ impl Timer {
                     if node().is_quitting() {
                         return;
                     }
+                    // Until the start of the first tick with timers due (at most 100 ms, to
+                    // notice quitting).
                     let wait = w
                         .heap
                         .peek()
-                        .map(|Reverse(e)| e.at.saturating_duration_since(now))
+                        .map(|Reverse(e)| {
+                            (self.start + Duration::from_millis(e.tick * 10))
+                                .saturating_duration_since(Instant::now())
+                        })
                         .unwrap_or(Duration::from_millis(100))
                         .min(Duration::from_millis(100));
                     self.cv.wait_for(&mut w, wait);
