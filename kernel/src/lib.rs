@@ -20,3 +20,4 @@ pub mod sharedata;
 pub mod sproto;
 pub mod store;
 pub mod timer;
+pub mod tls;

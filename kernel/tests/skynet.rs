@@ -735,6 +735,89 @@ fn examples_simpleweb_answers_as_on_skynet() {
     assert_eq!(sk, cr, "Cirrus log:\n{log}");
 }
 
+/// One HTTP/1.1 exchange over TLS (a rustls client trusting the test CA, server name
+/// localhost); the response's lines sorted, as [`http_exchange`].
+fn https_exchange(port: u16, ca_der: &[u8], request: &str) -> Vec<String> {
+    use std::io::Write;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca_der.to_vec().into()).unwrap();
+    let cfg = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(cfg), name).unwrap();
+    let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut s = rustls::StreamOwned::new(conn, tcp);
+    s.write_all(request.as_bytes()).unwrap();
+    // the agent closes without close_notify (as skynet's): read up to the close
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let mut lines: Vec<String> = String::from_utf8_lossy(&raw)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// examples/simpleweb.lua's `https` agents, unmodified, on Cirrus: over TLS they answer what
+/// skynet's agents answer over plain HTTP (skynet's tree here is built without its TLS module,
+/// so it cannot serve https itself).
+#[test]
+fn examples_simpleweb_https_answers_as_skynet_over_http() {
+    let _serial = one_at_a_time();
+    let Some(root) = skynet_root() else {
+        eprintln!("SKYNET_ROOT is not set: examples/simpleweb https test skipped");
+        return;
+    };
+    let requests = [
+        "POST /hello%20x?a=1&b=2 HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nbody!",
+        "POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nchunky\r\n0\r\n\r\n",
+        "GET /x HTTP/2.0\r\nHost: h\r\n\r\n",
+    ];
+    let mut cmd = Command::new(root.join("skynet"));
+    cmd.arg(skynet_config(&root, "simpleweb"))
+        .current_dir(&root);
+    let srv = start_server(cmd);
+    wait_port(8001);
+    let sk: Vec<Vec<String>> = requests.iter().map(|q| http_exchange(8001, q)).collect();
+    srv.stop();
+
+    let certs = common::make_certs("simpleweb");
+    let mut cmd = common::cirrus();
+    cmd.arg(common::root().join("tests/skynet/config.tls.lua"))
+        .current_dir(&root)
+        .env("CIRRUS_ROOT", common::root())
+        .env("SKYNET_ROOT", &root)
+        .env("CIRRUS_START", "simpleweb_https");
+    for (k, v) in common::envs(&certs) {
+        cmd.env(k, v);
+    }
+    let srv = start_server(cmd);
+    wait_port(8001);
+    let cr: Vec<Vec<String>> = requests
+        .iter()
+        .map(|q| https_exchange(8001, &certs.ca_der, q))
+        .collect();
+    // a plain HTTP client on the https port gets no answer, and the agents go on serving
+    let plain = http_exchange(8001, requests[0]);
+    let again = https_exchange(8001, &certs.ca_der, requests[0]);
+    let log = srv.stop();
+    assert!(cr[0].iter().any(|l| l == "path: /hello x"), "{cr:?}\n{log}");
+    assert_eq!(sk, cr, "Cirrus log:\n{log}");
+    assert!(
+        !plain.iter().any(|l| l.starts_with("HTTP/")),
+        "plain HTTP answered: {plain:?}"
+    );
+    assert_eq!(again, cr[0], "Cirrus log:\n{log}");
+    assert!(log.contains("the peer sent plain HTTP, not TLS"), "{log}");
+}
+
 /// examples/simplewebsocket: its echo client and server (http.websocket) inside one node.
 #[test]
 fn examples_simplewebsocket_as_on_skynet() {

@@ -62,6 +62,8 @@ function sockethelper.connect(host, port, timeout)
 	return fd
 end
 
+sockethelper.readall = socket.readall
+
 function sockethelper.close(fd)
 	socket.close(fd)
 end

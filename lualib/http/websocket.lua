@@ -1,9 +1,11 @@
--- http.websocket: skynet's WebSocket API (ws:// only) over skynet.socket.
+-- http.websocket: skynet's WebSocket API (ws:// and wss://) over skynet.socket; wss goes
+-- through http.tlshelper (a server's certificate: config certfile / keyfile, default
+-- ./server-cert.pem and ./server-key.pem, as skynet's).
 -- Server: websocket.accept(fd, handle, protocol, addr [, options]) runs the connection in the
 -- calling coroutine until it closes, calling handle.connect(id), handle.handshake(id, header,
 -- url), handle.message(id, msg, "text"|"binary"), handle.ping(id), handle.pong(id),
 -- handle.close(id, code, reason), handle.error(id, err).
--- Client: local id = websocket.connect("ws://host:port/path" [, header, timeout]);
+-- Client: local id = websocket.connect("ws[s]://host:port/path" [, header, timeout]);
 -- websocket.read(id) -> msg, or false, reason once closed; websocket.write(id, data
 -- [, "text"|"binary", masking_key]); websocket.ping(id); websocket.close(id [, code, reason]);
 -- websocket.addrinfo(id), websocket.real_ip(id) (X-Real-IP of the handshake).
@@ -23,15 +25,38 @@ local OPNAME = { [0] = "frame", [1] = "text", [2] = "binary", [8] = "close", [9]
 
 local pool = {} -- socket id -> ws object
 
-local function new_ws(id, mode, handle)
-	local ws = {
-		id = id,
-		mode = mode,
-		handle = handle,
-		read = sockethelper.readfunc(id),
-		write = sockethelper.writefunc(id),
-	}
+local SSLCTX_CLIENT, SSLCTX_SERVER
+
+-- A ws object in the pool; for wss, ws.init() runs its TLS handshake (raising if it fails).
+local function new_ws(id, mode, handle, protocol, hostname)
+	local ws = { id = id, mode = mode, handle = handle }
 	pool[id] = ws
+	if protocol == "ws" then
+		ws.read = sockethelper.readfunc(id)
+		ws.write = sockethelper.writefunc(id)
+	elseif protocol == "wss" then
+		local tls = require "http.tlshelper"
+		local init
+		if mode == "client" then
+			SSLCTX_CLIENT = SSLCTX_CLIENT or tls.newctx()
+			ws.tls = tls.newtls("client", SSLCTX_CLIENT, hostname)
+			init = tls.init_requestfunc(id, ws.tls)
+		else
+			if not SSLCTX_SERVER then
+				local ctx = tls.newctx()
+				ctx:set_cert(skynet.getenv "certfile" or "./server-cert.pem",
+					skynet.getenv "keyfile" or "./server-key.pem")
+				SSLCTX_SERVER = ctx
+			end
+			ws.tls = tls.newtls("server", SSLCTX_SERVER)
+			init = tls.init_responsefunc(id, ws.tls)
+		end
+		ws.read = tls.readfunc(id, ws.tls)
+		ws.write = tls.writefunc(id, ws.tls)
+		ws.init = init
+	else
+		error(string.format("invalid websocket protocol:%s", tostring(protocol)))
+	end
 	return ws
 end
 
@@ -39,6 +64,28 @@ local function close_ws(ws)
 	if pool[ws.id] == ws then
 		pool[ws.id] = nil
 		socket.close(ws.id)
+		if ws.tls then
+			ws.tls:close()
+		end
+	end
+end
+
+-- read(n) / read() that returns `pre` first (bytes read past the handshake answer)
+local function prefixed(read, pre)
+	return function(sz)
+		if pre then
+			local s = pre
+			if sz == nil or sz == #s then
+				pre = nil
+				return s
+			elseif sz < #s then
+				pre = s:sub(sz + 1)
+				return s:sub(1, sz)
+			end
+			pre = nil
+			return s .. read(sz - #s)
+		end
+		return read(sz)
 	end
 end
 
@@ -141,6 +188,9 @@ local function server_handshake(ws)
 end
 
 local function serve(ws, options)
+	if ws.init then
+		ws.init()
+	end
 	call(ws, "connect")
 	local code, header, url = server_handshake(ws, options)
 	if code then
@@ -188,8 +238,7 @@ function M.accept(id, handle, protocol, addr, options)
 			return false, err
 		end
 	end
-	assert((protocol or "ws") == "ws", "only ws:// (no TLS)")
-	local ws = new_ws(id, "server", handle)
+	local ws = new_ws(id, "server", handle, protocol or "ws")
 	ws.addr = addr
 	local ok, err = xpcall(serve, debug.traceback, ws, options)
 	local open = pool[id] == ws
@@ -209,17 +258,22 @@ end
 
 function M.connect(url, header, timeout)
 	local protocol, host, path = url:match "^(wss?)://([^/]+)(.*)$"
-	if protocol ~= "ws" then
+	if protocol ~= "ws" and protocol ~= "wss" then
 		error(string.format("invalid protocol: %s", tostring(protocol)))
 	end
 	local addr, port = host:match "^([^:]+):?(%d*)$"
 	assert(addr, "invalid host " .. host)
-	port = tonumber(port) or 80
+	port = tonumber(port) or (protocol == "ws" and 80 or 443)
 	path = path == "" and "/" or path
+	-- the TLS host name (SNI), as skynet's: unless the host ends with a digit (an address)
+	local hostname = not addr:match "%d$" and addr or nil
 	local id = sockethelper.connect(addr, port, timeout)
-	local ws = new_ws(id, "client")
+	local ws = new_ws(id, "client", nil, protocol, hostname)
 	ws.addr = host
 	local ok, err = pcall(function()
+		if ws.init then
+			ws.init()
+		end
 		local key = crypt.base64encode(crypt.randomkey() .. crypt.randomkey())
 		local lines = {
 			"GET " .. path .. " HTTP/1.1",
@@ -251,7 +305,7 @@ function M.connect(url, header, timeout)
 			error "websocket handshake failed: bad Sec-WebSocket-Accept"
 		end
 		if rest ~= "" then
-			ws.read = sockethelper.readfunc(id, rest)
+			ws.read = prefixed(ws.read, rest)
 		end
 	end)
 	if not ok then

@@ -422,7 +422,8 @@ T.case("http.websocket: handshake, echo, binary, ping, close with a reason", fun
 	skynet.sleep(5)
 	T.same(events, { "handshake /chat websocket", "text hello", "binary " .. string.rep("b", 70000),
 		"ping", "text after ping", "close 1000 done" })
-	T.raises(function() websocket.connect("wss://127.0.0.1:1/") end, "invalid protocol")
+	T.raises(function() websocket.connect("wsx://127.0.0.1:1/") end, "invalid protocol")
+	T.raises(function() websocket.connect("wss://127.0.0.1:1/") end, "Socket Error") -- nothing listens
 	socket.close(lid)
 end)
 

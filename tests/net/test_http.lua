@@ -83,7 +83,7 @@ T.case("client timeout and refused connection raise", function()
 	s:close()
 	skynet.sleep(1)
 	T.raises(function() httpc.get("127.0.0.1:" .. dead, "/") end)
-	T.raises(function() httpc.get("https://example.invalid", "/") end, "not supported")
+	T.raises(function() httpc.get("ftp://example.invalid", "/") end, "Invalid protocol: ftp")
 end)
 
 T.start(start)

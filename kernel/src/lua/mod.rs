@@ -32,6 +32,8 @@ pub fn native_modules() -> &'static [(&'static str, Opener)] {
         ("skynet.db.sql.core", crate::store::sql::open),
         ("cirrus.crypt.core", crate::crypt::open),
         ("skynet.crypt.core", crate::crypt::skynet::open),
+        ("ltls.c", crate::tls::lua::open),
+        ("ltls.init.c", crate::tls::lua::open_init),
         ("cirrus.process", crate::process::open),
         ("cirrus.json", json::open),
         ("cirrus.code", loader::open_code),

@@ -1,7 +1,10 @@
 //! HTTP for Lua services on hyper (`http.core`, under `lualib/http/server.lua` and
 //! `lualib/http/httpc.lua`). The server hands each request to the service through an accept
 //! session and waits for `respond`; keep-alive and parsing are hyper's. The client is hyper's
-//! pooled client; a request is a session the calling coroutine awaits.
+//! pooled client, for http:// and https:// (rustls; like skynet's httpc it does not verify the
+//! server's certificate, see crate::tls); a request is a session the calling coroutine awaits.
+//! A request given an address to connect to (`httpc.dns` resolved the host in Lua) goes on a
+//! connection of its own to that address, with the URL's host as Host and TLS server name.
 
 use crate::lua::io::spawn_io;
 use crate::lua::seri::{pack_svalues, STable, SValue};
@@ -14,6 +17,7 @@ use hyper::header::{HeaderName, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode, Uri};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -278,14 +282,93 @@ fn headers_arg(t: Option<Table>) -> mlua::Result<Vec<(String, String)>> {
     Ok(v)
 }
 
-fn client() -> &'static Client<HttpConnector, Full<Bytes>> {
-    static C: OnceLock<Client<HttpConnector, Full<Bytes>>> = OnceLock::new();
+type Pooled = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// The TLS client configuration of http.httpc: no certificate verification (skynet's).
+fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
+    static C: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
+    C.get_or_init(|| {
+        // no ALPN: HTTP/1.1 is what both sides assume (hyper-rustls refuses a preset list)
+        crate::tls::client_config(&crate::tls::Verify::None, None, true)
+            .map_err(|e| format!("https client: {e}"))
+    })
+    .clone()
+}
+
+fn client() -> Result<&'static Pooled, String> {
+    static C: OnceLock<Result<Pooled, String>> = OnceLock::new();
     C.get_or_init(|| {
         let _rt = node().io().enter();
-        Client::builder(TokioExecutor::new())
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config((*tls_config()?).clone())
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        Ok(Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
-            .build_http()
+            .build(https))
     })
+    .as_ref()
+    .map_err(|e| e.clone())
+}
+
+/// One request on a connection of its own to `addr` (TLS to the URL's host for https).
+async fn send_direct(
+    req: Request<Full<Bytes>>,
+    addr: SocketAddr,
+    tls: bool,
+) -> Result<Response<Incoming>, String> {
+    let tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("connect {addr}: {e}"))?;
+    let _ = tcp.set_nodelay(true);
+    if !tls {
+        return exchange(TokioIo::new(tcp), req).await;
+    }
+    let host = req
+        .uri()
+        .host()
+        .unwrap_or_default()
+        .trim_matches(['[', ']']);
+    let name = rustls::pki_types::ServerName::try_from(host.to_string())
+        .map_err(|e| format!("tls server name {host:?}: {e}"))?;
+    let stream = tokio_rustls::TlsConnector::from(tls_config()?)
+        .connect(name, tcp)
+        .await
+        .map_err(|e| format!("tls handshake with {addr}: {e}"))?;
+    exchange(TokioIo::new(stream), req).await
+}
+
+async fn exchange<T>(io: T, mut req: Request<Full<Bytes>>) -> Result<Response<Incoming>, String>
+where
+    T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (mut send, conn) = hyper::client::conn::http1::handshake(io)
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::debug!("httpc connection: {e}");
+        }
+    });
+    // origin-form on the wire, the authority in Host (as the pooled client sends them)
+    if !req.headers().contains_key(hyper::header::HOST) {
+        if let Some(a) = req.uri().authority() {
+            let v = HeaderValue::from_str(a.as_str()).map_err(|e| e.to_string())?;
+            req.headers_mut().insert(hyper::header::HOST, v);
+        }
+    }
+    let path = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/")
+        .parse::<Uri>()
+        .map_err(|e| e.to_string())?;
+    *req.uri_mut() = path;
+    send.send_request(req).await.map_err(|e| e.to_string())
 }
 
 async fn fetch(
@@ -294,8 +377,10 @@ async fn fetch(
     headers: Vec<(String, String)>,
     body: Bytes,
     limit: Duration,
+    direct: Option<SocketAddr>,
 ) -> Result<Vec<u8>, String> {
     let what = format!("{method} {uri}");
+    let tls = uri.scheme_str() == Some("https");
     let mut req = Request::builder().method(method).uri(uri);
     for (k, v) in headers {
         req = req.header(k, v);
@@ -304,10 +389,15 @@ async fn fetch(
         .body(Full::new(body))
         .map_err(|e| format!("{what}: {e}"))?;
     let work = async {
-        let resp = client()
-            .request(req)
-            .await
-            .map_err(|e| format!("{what}: {e}"))?;
+        let resp = match direct {
+            Some(addr) => send_direct(req, addr, tls).await,
+            None => client()
+                .map_err(|e| format!("{what}: {e}"))?
+                .request(req)
+                .await
+                .map_err(|e| error_chain(&e)),
+        }
+        .map_err(|e| format!("{what}: {e}"))?;
         let status = resp.status().as_u16();
         let mut hs: Vec<(SValue, SValue)> = Vec::new();
         for (k, v) in resp.headers() {
@@ -334,6 +424,22 @@ async fn fetch(
         Ok(r) => r,
         Err(_) => Err(format!("{what}: timed out after {} ms", limit.as_millis())),
     }
+}
+
+/// An error with its causes ("client error (Connect): tls handshake eof"): hyper's own text
+/// alone hides why a TLS connection failed.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cur = c.source();
+    }
+    s
 }
 
 /// `http.core`.
@@ -376,17 +482,19 @@ pub fn open(lua: &Lua) -> mlua::Result<Table> {
             },
         )?,
     )?;
-    // request(method, url, headers, body, timeout_cs) -> session: status, body, headers
+    // request(method, url, headers, body, timeout_cs [, "ip:port"]) -> session: status, body,
+    // headers
     t.set(
         "request",
         lua.create_function(
             |lua,
-             (method, url, headers, body, timeout): (
+             (method, url, headers, body, timeout, connect): (
                 String,
                 String,
                 Option<Table>,
                 Option<mlua::LuaString>,
                 Option<u64>,
+                Option<String>,
             )| {
                 let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
                     .map_err(|e| mlua::Error::runtime(format!("invalid method {method}: {e}")))?;
@@ -394,11 +502,9 @@ pub fn open(lua: &Lua) -> mlua::Result<Table> {
                     .parse()
                     .map_err(|e| mlua::Error::runtime(format!("invalid url {url}: {e}")))?;
                 match uri.scheme_str() {
-                    Some("http") => {}
+                    Some("http" | "https") => {}
                     Some(other) => {
-                        return Err(mlua::Error::runtime(format!(
-                            "{other}:// is not supported (plain http only)"
-                        )))
+                        return Err(mlua::Error::runtime(format!("Invalid protocol: {other}")))
                     }
                     None => {
                         return Err(mlua::Error::runtime(format!("url {url} needs http://host")))
@@ -409,7 +515,14 @@ pub fn open(lua: &Lua) -> mlua::Result<Table> {
                     .map(|b| Bytes::copy_from_slice(&b.as_bytes()))
                     .unwrap_or_default();
                 let limit = Duration::from_millis(timeout.unwrap_or(DEFAULT_CLIENT_CS).max(1) * 10);
-                spawn_io(lua, fetch(method, uri, headers, body, limit))
+                let direct = connect
+                    .map(|a| {
+                        a.parse::<SocketAddr>().map_err(|e| {
+                            mlua::Error::runtime(format!("invalid connect address {a}: {e}"))
+                        })
+                    })
+                    .transpose()?;
+                spawn_io(lua, fetch(method, uri, headers, body, limit, direct))
             },
         )?,
     )?;

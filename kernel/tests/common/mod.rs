@@ -138,3 +138,59 @@ pub fn run_lua_client(tests: &str, envs: &[(&str, String)], limit: Duration) -> 
     }
     wait(cmd.spawn().expect("spawn cirrus"), limit)
 }
+
+/// TLS test certificates made with rcgen under the test target dir (tls.rs, skynet.rs):
+/// a CA, a server certificate for localhost and 127.0.0.1 signed by it, its key, and another key.
+pub struct Certs {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub other_key: PathBuf,
+    pub ca_der: Vec<u8>,
+}
+
+pub fn make_certs(name: &str) -> Certs {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+    };
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("tls-{name}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "Cirrus test CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let mut params =
+        CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
+    let other = KeyPair::generate().unwrap();
+    let write = |file: &str, text: String| {
+        let p = dir.join(file);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    Certs {
+        ca: write("ca.pem", ca.pem()),
+        cert: write("cert.pem", cert.pem()),
+        key: write("key.pem", key.serialize_pem()),
+        other_key: write("other-key.pem", other.serialize_pem()),
+        ca_der: ca.der().to_vec(),
+    }
+}
+
+pub fn envs(c: &Certs) -> Vec<(&'static str, String)> {
+    let s = |p: &PathBuf| p.display().to_string();
+    vec![
+        ("CIRRUS_TLS_CA", s(&c.ca)),
+        ("CIRRUS_TLS_CERT", s(&c.cert)),
+        ("CIRRUS_TLS_KEY", s(&c.key)),
+        ("CIRRUS_TLS_OTHER_KEY", s(&c.other_key)),
+    ]
+}
