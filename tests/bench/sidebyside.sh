@@ -9,16 +9,21 @@
 # Workloads: pingpong (one pair, 200k calls), send (1M one-way sends then a call), hub (1,000
 # callers x 200 calls to one service), timer (100k timeouts of 1..100 cs drained: seconds
 # beyond the 1 s the longest one needs), spawn (10k newservice: services/s, and resident KB per
-# idle service). The load average is printed before each pair: this machine is shared.
+# idle service), gate (echo through skynet's gate service and a watchdog that socket.writes
+# each frame back, tests/bench/bench_gate.lua, driven by `cirrus-bench echo`: 1,000 closed-loop
+# TCP clients, 32-byte frames, 2 s warm-up then 8 s measured; echoes/s and p99 latency).
+# The load average is printed before each pair: this machine is shared.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cirrus-target}"
-cargo build --release --bin cirrus -q
+cargo build --release --bin cirrus --bin cirrus-bench -q
 cirrus="$CARGO_TARGET_DIR/release/cirrus"
+bench="$CARGO_TARGET_DIR/release/cirrus-bench"
+gate_port=8899
 runs="${1:-1}"
 shift || true
-workloads=("${@:-pingpong send hub timer spawn}")
+workloads=("${@:-pingpong send hub timer spawn gate}")
 read -r -a workloads <<<"${workloads[*]}"
 tmp=$(mktemp -d /tmp/cirrus-sbs-XXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -30,6 +35,7 @@ harbor = 0
 start = "$1"
 luaservice = "$root/service/?.lua;$root/tests/bench/?.lua"
 lua_path = "$root/lualib/?.lua;$root/lualib/?/init.lua"
+bench_port = $gate_port
 EOF
     echo "$tmp/cirrus.lua"
 }
@@ -46,6 +52,7 @@ lualoader = "$s/lualib/loader.lua"
 lua_path = "$s/lualib/?.lua;$s/lualib/?/init.lua"
 lua_cpath = "$s/luaclib/?.so"
 cpath = "$s/cservice/?.so"
+bench_port = $gate_port
 EOF
     echo "$tmp/skynet.lua"
 }
@@ -56,11 +63,26 @@ figure() { # workload line [which]
     case "$1:${3:-}" in
         timer:) sed -E 's/.*all fired after ([0-9.]+) s.*/\1/' <<<"$2" | awk '{printf "%.3f", $1 - 1}' ;;
         spawn:kb) sed -E 's/.*RSS \+([0-9.]+) KB.*/\1/' <<<"$2" ;;
+        gate:) sed -nE 's/.*messages\/s: ([0-9.]+).*/\1/p' <<<"$2" ;;
+        gate:p99) sed -nE 's/.* p99 ([0-9.]+) .*/\1/p' <<<"$2" ;;
         *) sed -E 's/.*= ([0-9.]+) [a-z ]+\/s.*/\1/' <<<"$2" ;;
     esac
 }
 
-run_one() { # bin conf -> the BENCH line
+run_one() { # bin conf -> the BENCH line (gate: the load generator's report)
+    if [ "$w" = gate ]; then
+        "$@" >"$tmp/server.log" 2>&1 &
+        local pid=$!
+        for _ in $(seq 200); do
+            grep -q "BENCH gate listening" "$tmp/server.log" && break
+            sleep 0.05
+        done
+        "$bench" echo --addr "127.0.0.1:$gate_port" --conns 1000 --size 32 --warmup 2 \
+            --duration 8 2>&1 || echo "BENCH (no figure)"
+        kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null || true
+        return
+    fi
     timeout 300 "$@" 2>&1 | grep -m1 '^BENCH' || echo "BENCH (no figure)"
 }
 
@@ -73,15 +95,21 @@ for w in "${workloads[@]}"; do
         if [ -n "${SKYNET_ROOT:-}" ]; then
             s=$(cd "$SKYNET_ROOT" && run_one ./skynet "$(skynet_conf "bench_$w")")
         fi
-        for which in "" kb; do
+        for which in "" kb p99; do
             [ "$which" = kb ] && [ "$w" != spawn ] && continue
-            unit=$([ "$w" = timer ] && echo "s over 1 s" || { [ "$which" = kb ] && echo "KB/service"; } || echo "per s")
+            [ "$which" = p99 ] && [ "$w" != gate ] && continue
+            case "$w:$which" in
+                timer:) unit="s over 1 s" ;;
+                spawn:kb) unit="KB/service" ;;
+                gate:p99) unit="p99 ms" ;;
+                *) unit="per s" ;;
+            esac
             cf=$(figure "$w" "$c" "$which")
             sf=$([ -n "$s" ] && figure "$w" "$s" "$which" || echo "-")
             ratio=-
             if [ "$sf" != "-" ]; then
                 # lower is better for times and memory
-                if [ "$w" = timer ] || [ "$which" = kb ]; then
+                if [ "$w" = timer ] || [ -n "$which" ]; then
                     ratio=$(awk -v a="$cf" -v b="$sf" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "-" }')
                 else
                     ratio=$(awk -v a="$cf" -v b="$sf" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
