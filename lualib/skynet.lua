@@ -106,6 +106,9 @@ local function coroutine_resume(co, ...)
 end
 
 local function dispatch_error_queue()
+	if error_queue[1] == nil then
+		return
+	end
 	local session = tremove(error_queue, 1)
 	if session then
 		local msg = tremove(error_queue, 1)
@@ -142,11 +145,24 @@ end
 -- coroutine reuse
 
 local coroutine_pool = setmetatable({}, { __mode = "kv" })
+-- a pooled coroutine handed out again -> the function its next resume runs (so reuse costs
+-- no extra resume to pass the function in)
+local coroutine_job = setmetatable({}, { __mode = "k" })
 
 local function co_create(f)
-	local co = tremove(coroutine_pool)
+	local n = #coroutine_pool
+	local co
+	if n > 0 then
+		co = coroutine_pool[n]
+		coroutine_pool[n] = nil
+	end
 	if co == nil then
 		co = coroutine_create(function(...)
+			local function next_job(...)
+				f = coroutine_job[co]
+				coroutine_job[co] = nil
+				return f(...)
+			end
 			f(...)
 			while true do
 				local session = session_coroutine_id[co]
@@ -165,25 +181,20 @@ local function co_create(f)
 				end
 				session_coroutine_id[co] = nil
 				session_coroutine_address[co] = nil
-				-- recycle co into pool
+				-- recycle co into pool; co_create gives it its next function
 				f = nil
 				coroutine_pool[#coroutine_pool + 1] = co
-				-- recv new main function f
-				f = coroutine_yield "SUSPEND"
-				f(coroutine_yield())
+				next_job(coroutine_yield "SUSPEND")
 			end
 		end)
 	else
-		-- pass the main function f to coroutine, and restore running thread
-		local running = running_thread
-		coroutine_resume(co, f)
-		running_thread = running
+		coroutine_job[co] = f
 	end
 	return co
 end
 
 local function dispatch_wakeup()
-	while true do
+	while wakeup_queue[1] ~= nil do
 		local token = tremove(wakeup_queue, 1)
 		if token then
 			local session = sleep_session[token]
@@ -223,6 +234,9 @@ local function suspend(co, result, command)
 		error(tb)
 	end
 	if command == "SUSPEND" then
+		if wakeup_queue[1] == nil and error_queue[1] == nil then
+			return
+		end
 		return dispatch_wakeup()
 	elseif command == "QUIT" then
 		coroutine.close(co)
@@ -452,17 +466,20 @@ skynet.unpack = assert(c.unpack)
 skynet.tostring = assert(c.tostring)
 skynet.trash = assert(c.trash)
 
+local function call_failed(service, why)
+	if type(why) ~= "string" or why == "" then
+		why = "call failed"
+	end
+	error(string.format("call %s failed: %s", skynet.address(service), why), 0)
+end
+
 local function yield_call(service, session)
 	watching_session[session] = service
 	session_id_coroutine[session] = running_thread
 	local succ, msg, sz = coroutine_yield "SUSPEND"
 	watching_session[session] = nil
 	if not succ then
-		local why = msg
-		if type(why) ~= "string" or why == "" then
-			why = "call failed"
-		end
-		error(string.format("call %s failed: %s", skynet.address(service), why), 0)
+		call_failed(service, msg)
 	end
 	return msg, sz
 end
@@ -476,7 +493,9 @@ local function trace_call(addr)
 end
 
 function skynet.call(addr, typename, ...)
-	trace_call(addr)
+	if session_coroutine_tracetag[running_thread] then
+		trace_call(addr)
+	end
 	local p = proto[typename]
 	if p == nil then
 		error("unknown protocol " .. tostring(typename), 2)
@@ -490,7 +509,15 @@ function skynet.call(addr, typename, ...)
 	if session == nil then
 		error("call to invalid address " .. skynet.address(addr), 2)
 	end
-	return p.unpack(yield_call(addr, session))
+	-- yield_call, inlined: this is the hottest path of most services
+	watching_session[session] = addr
+	session_id_coroutine[session] = running_thread
+	local succ, msg, sz = coroutine_yield "SUSPEND"
+	watching_session[session] = nil
+	if not succ then
+		call_failed(addr, msg)
+	end
+	return p.unpack(msg, sz)
 end
 
 function skynet.rawcall(addr, typename, msg, sz)
@@ -841,8 +868,8 @@ local function raw_dispatch_message(prototype, msg, sz, session, source)
 	end
 end
 
-function skynet.dispatch_message(...)
-	local succ, err = pcall(raw_dispatch_message, ...)
+function skynet.dispatch_message(prototype, msg, sz, session, source)
+	local succ, err = pcall(raw_dispatch_message, prototype, msg, sz, session, source)
 	while true do
 		if fork_queue.h > fork_queue.t then
 			-- queue is empty
@@ -866,7 +893,9 @@ function skynet.dispatch_message(...)
 			end
 		end
 	end
-	assert(succ, tostring(err))
+	if not succ then
+		error(tostring(err), 0)
+	end
 end
 
 -- services

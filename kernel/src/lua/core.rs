@@ -349,6 +349,7 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
                 .unwrap_or_else(|| format!("node{}", node().harbor)))
         })?,
     )?;
+    super::fast::install(lua, &t, Rc::as_ptr(&ctx))?;
     Ok(t)
 }
 

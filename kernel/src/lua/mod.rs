@@ -3,6 +3,7 @@
 
 pub mod core;
 pub mod ctx;
+mod fast;
 pub mod io;
 pub mod json;
 pub mod loader;

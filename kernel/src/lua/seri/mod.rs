@@ -16,6 +16,7 @@ use bytes::Bytes;
 use mlua::{LightUserData, Lua, MultiValue, ObjectLike, Value};
 
 mod raw;
+pub(crate) use raw::{pack_stack, unpack_stack};
 #[cfg(test)]
 mod tests;
 

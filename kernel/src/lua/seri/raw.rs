@@ -237,3 +237,41 @@ pub(super) fn unpack(lua: &Lua, data: &[u8]) -> mlua::Result<MultiValue> {
     };
     out.map(|()| values)
 }
+
+/// For C functions called from Lua (kernel/src/lua/fast.rs): pack the stack values from
+/// `first` to the top. `Ok(false)`: some table has `__pairs`; the caller takes the safe path.
+///
+/// # Safety
+/// `l` is a valid state inside a C function call; the module rules above apply to the caller.
+pub(crate) unsafe fn pack_stack(
+    l: *mut lua_State,
+    first: c_int,
+    w: &mut Writer,
+) -> mlua::Result<bool> {
+    let top = ffi::lua_gettop(l);
+    for i in first..=top {
+        match pack_value(l, w, i, 0) {
+            Ok(()) => {}
+            Err(Stop::MetaPairs) => return Ok(false),
+            Err(Stop::Error(e)) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
+/// For C functions called from Lua: decode `data` onto the stack and return how many values
+/// were pushed. On error the stack may hold some of them; the caller raises.
+///
+/// # Safety
+/// As [`pack_stack`].
+pub(crate) unsafe fn unpack_stack(l: *mut lua_State, data: &[u8]) -> mlua::Result<c_int> {
+    let base = ffi::lua_gettop(l);
+    let mut b = StackBuild(l);
+    let mut r = Reader::new(data);
+    while r.remaining() > 0 {
+        b.reserve(1)?;
+        let tok = r.token()?;
+        decode(&mut r, &mut b, tok, 0)?;
+    }
+    Ok(ffi::lua_gettop(l) - base)
+}
