@@ -111,4 +111,27 @@ T.case("bad input raises instead of crashing", function()
 	end
 end)
 
+T.case("the C paths of pack, send and unpack keep the Lua contracts", function()
+	-- a table with __pairs anywhere inside takes the iterator path, also through sendpack
+	local hidden = setmetatable({}, { __pairs = function()
+		return function(_, k) if k == nil then return "k", "v" end end, nil, nil
+	end })
+	local out = table.pack(skynet.unpack(skynet.pack(1, { inner = hidden })))
+	T.same(out[2], { inner = { k = "v" } })
+	local b = skynet.newservice("svc_echo")
+	local r = skynet.call(b, "lua", "echo", { hidden, 2 })
+	T.same(r, { { k = "v" }, 2 })
+	-- argument errors are Lua errors with the same messages as before
+	T.raises(function() skynet.rawsend(true, "lua", "x") end, "invalid address type")
+	T.raises(function() skynet.unpack(12) end, "expected a message")
+	T.raises(function() skynet.unpack(skynet.pack(1), -1) end, "invalid message size")
+	T.raises(function() skynet.timeout("soon", function() end) end, "timeout must be a number")
+	-- an unknown address: send returns nil, call raises
+	T.eq(skynet.send(0x7fffff0, "lua", "x"), nil)
+	T.raises(function() skynet.call(0x7fffff0, "lua", "x") end, "invalid address")
+	-- a string message with a size sends that prefix
+	skynet.rawsend(b, "lua", skynet.packstring("record", 7) .. "junk", #skynet.packstring("record", 7))
+	T.eq(skynet.call(b, "lua", "received")[1], 7)
+end)
+
 T.start()
