@@ -466,7 +466,17 @@ skynet.unpack = assert(c.unpack)
 skynet.tostring = assert(c.tostring)
 skynet.trash = assert(c.trash)
 
+-- Cirrus's call errors name the callee and the reason; config `call_errors = "skynet"` raises
+-- skynet's own bare "call failed" instead, for code that matches on skynet's text.
+local skynet_call_errors
+
 local function call_failed(service, why)
+	if skynet_call_errors == nil then
+		skynet_call_errors = c.command("GETENV", "call_errors") == "skynet"
+	end
+	if skynet_call_errors then
+		error "call failed"
+	end
 	if type(why) ~= "string" or why == "" then
 		why = "call failed"
 	end
@@ -894,7 +904,8 @@ function skynet.dispatch_message(prototype, msg, sz, session, source)
 		end
 	end
 	if not succ then
-		error(tostring(err), 0)
+		-- as assert(succ, err) would: with this line as position, which skynet prints too
+		error(tostring(err))
 	end
 end
 

@@ -7,6 +7,8 @@ sk = "$SKYNET_ROOT/"
 thread = 8
 harbor = 0
 start = "$CIRRUS_START"
+-- skynet's programs see skynet's own "call failed" (docs/SKYNET.md)
+call_errors = "skynet"
 -- Cirrus's framework services first, then skynet's, then our game roles (service/NAME/main.lua:
 -- watchdog, login... which skynet's examples also name)
 luaservice = root .. "service/?.lua;" .. root .. "tests/skynet/?.lua;" .. sk .. "test/?.lua;" .. sk .. "examples/?.lua;" .. sk .. "test/?/init.lua;" .. root .. "service/?/main.lua"
