@@ -437,10 +437,6 @@ const KNOWN_DIFFERENT: &[(&str, &str)] = &[
         "testmysql",
         "the test's root/password login fails on both, but skynet logs its socketchannel's auth and reconnect lines",
     ),
-    (
-        "testredis2",
-        "a refused Redis connection raises `redis host:port/db: connection refused`, not `[Error: socket]`",
-    ),
     // Cirrus's call errors name the callee and the reason (`call :0000000a failed: service
     // :0000000a exited`) where skynet raises a bare `call failed`; Cirrus's own suites match on
     // those reasons, so this difference is kept (docs/SKYNET.md).
