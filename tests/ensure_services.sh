@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Make Redis (127.0.0.1:6379), MariaDB (:3306) and PostgreSQL (:5432) answer for the store
-# tests (and install promtool for the metrics test): a server that isn't answering is started,
-# and installed with apt-get first if it is missing. Also creates the `test` databases and lets
-# MariaDB's root and PostgreSQL's postgres log in over 127.0.0.1 without a password (local test
-# servers only). Safe to run repeatedly.
+# Make Redis (127.0.0.1:6379), a Redis Cluster (127.0.0.1:7000-7005), MariaDB (:3306) and
+# PostgreSQL (:5432) answer for the store tests (and install promtool for the metrics test): a
+# server that isn't answering is started, and installed with apt-get first if it is missing.
+# Also creates the `test` databases and lets MariaDB's root and PostgreSQL's postgres log in
+# over 127.0.0.1 without a password (local test servers only). Safe to run repeatedly.
 set -euo pipefail
 
 SUDO=""
@@ -37,6 +37,72 @@ command -v redis-server >/dev/null || install redis-server
 if ! up 6379; then
     redis-server --daemonize yes --port 6379 --bind 127.0.0.1 --save "" --appendonly no
     wait_up Redis 6379
+fi
+
+# --- Redis Cluster (127.0.0.1:7000-7005) ------------------------------------------------------
+# skynet's test/testrediscluster.lua and our cluster suite talk to a 6-node cluster: 3 masters
+# and 3 replicas, no persistence, node files under /tmp. A healthy cluster is left alone; nodes
+# that are not running are started again (they rejoin through their nodes.conf); a cluster that
+# still isn't healthy then (fresh nodes, a mix of old and new) is rebuilt from scratch.
+CLUSTER_PORTS="7000 7001 7002 7003 7004 7005"
+CLUSTER_DIR=/tmp/cirrus-redis-cluster
+
+cluster_ok() {
+    local info
+    info=$(redis-cli -p 7000 cluster info 2>/dev/null) || return 1
+    grep -q '^cluster_state:ok' <<<"$info" &&
+        grep -q '^cluster_known_nodes:6' <<<"$info" &&
+        grep -q '^cluster_size:3' <<<"$info" || return 1
+    # every node answers and agrees
+    for p in $CLUSTER_PORTS; do
+        redis-cli -p "$p" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || return 1
+    done
+}
+
+cluster_start_node() {
+    mkdir -p "$CLUSTER_DIR/$1"
+    redis-server --daemonize yes --port "$1" --bind 127.0.0.1 --save "" --appendonly no \
+        --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000 \
+        --dir "$CLUSTER_DIR/$1" --logfile "$CLUSTER_DIR/$1/redis.log"
+}
+
+cluster_wait_ok() {
+    for _ in $(seq 1 "$1"); do
+        cluster_ok && return 0
+        sleep 0.5
+    done
+    return 1
+}
+
+if ! cluster_ok; then
+    restarted=""
+    for p in $CLUSTER_PORTS; do
+        if ! up "$p"; then
+            cluster_start_node "$p"
+            restarted=1
+        fi
+    done
+    for p in $CLUSTER_PORTS; do wait_up "Redis Cluster node" "$p"; done
+    # nodes that came back with their nodes.conf need a moment to find each other again
+    if [ -z "$restarted" ] || ! cluster_wait_ok 20; then
+        for p in $CLUSTER_PORTS; do
+            redis-cli -p "$p" shutdown nosave >/dev/null 2>&1 || true
+        done
+        for p in $CLUSTER_PORTS; do
+            for _ in $(seq 1 50); do up "$p" || break; sleep 0.1; done
+        done
+        rm -rf "$CLUSTER_DIR"
+        for p in $CLUSTER_PORTS; do cluster_start_node "$p"; done
+        for p in $CLUSTER_PORTS; do wait_up "Redis Cluster node" "$p"; done
+        # shellcheck disable=SC2046
+        redis-cli --cluster create $(printf '127.0.0.1:%s ' $CLUSTER_PORTS) \
+            --cluster-replicas 1 --cluster-yes >"$CLUSTER_DIR/create.log" 2>&1 ||
+            { cat "$CLUSTER_DIR/create.log" >&2; exit 1; }
+        cluster_wait_ok 60 || {
+            echo "ensure_services: the Redis Cluster on 7000-7005 did not become healthy" >&2
+            exit 1
+        }
+    fi
 fi
 
 # --- MariaDB -----------------------------------------------------------------------------------
@@ -86,4 +152,4 @@ fi
 command -v promtool >/dev/null || install prometheus
 command -v promtool >/dev/null || { echo "ensure_services: promtool missing after installing prometheus" >&2; exit 1; }
 
-echo "ensure_services: Redis, MariaDB and PostgreSQL are up; promtool is installed"
+echo "ensure_services: Redis, the Redis Cluster, MariaDB and PostgreSQL are up; promtool is installed"

@@ -22,11 +22,39 @@ const SKIP: &[(&str, &str)] = &[
         "testharborlink",
         "needs a second harbor (examples/config_log)",
     ),
-    (
-        "testrediscluster",
-        "needs a Redis Cluster on ports 7000-7005",
-    ),
 ];
+
+/// Lines of testrediscluster that vary from run to run on skynet itself, dropped on both sides
+/// before comparing (`raw` is one system's whole output):
+/// - the INFO text and the KEYS reply come from whichever master `get_random_connection`
+///   picked (math.random): its keyspace, error counts, run id differ;
+/// - the `*team` pattern subscription lives on 127.0.0.1:7002 (slot 13077), and messages
+///   published on other nodes (`myteam`, `1team`, `{tag}1team`, `{tag}2team`) reach it over the
+///   cluster bus some time after PUBLISH returned: whether they arrive before the service exits
+///   is timing (15 runs of skynet gave 4 different sets). `2team` is published on 7002 itself
+///   and is kept.
+fn rediscluster_stable(raw: &str) -> String {
+    let mut out = String::new();
+    let mut in_info = false;
+    for line in raw.lines() {
+        let l = line.trim_end();
+        if l.ends_with("cluster nodes") {
+            in_info = false;
+        }
+        if in_info {
+            continue;
+        }
+        if l.contains("info:\t# Server") {
+            in_info = true;
+        }
+        if l.contains("onmessage\t") && l.ends_with("\t*team") && !l.ends_with("\t2team\t*team") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
 
 /// Tests whose output depends on how much work fits the run (loops that print every N
 /// iterations, throughput lines): compared as sets of distinct lines.
@@ -377,8 +405,13 @@ fn skynet_tests_behave_as_on_skynet() {
             continue;
         }
         let limit = duration(t);
-        let mut sk = normalize(&run_skynet(&root, t, limit));
-        let mut cr = normalize(&run_cirrus(&root, t, limit));
+        let (mut sk, mut cr) = (run_skynet(&root, t, limit), run_cirrus(&root, t, limit));
+        if t == "testrediscluster" {
+            sk = rediscluster_stable(&sk);
+            cr = rediscluster_stable(&cr);
+        }
+        let mut sk = normalize(&sk);
+        let mut cr = normalize(&cr);
         if TIMING.contains(&t.as_str()) {
             sk.dedup();
             cr.dedup();
@@ -436,10 +469,6 @@ const KNOWN_DIFFERENT: &[(&str, &str)] = &[
     (
         "testmysql",
         "the test's root/password login fails on both, but skynet logs its socketchannel's auth and reconnect lines",
-    ),
-    (
-        "testredis2",
-        "a refused Redis connection raises `redis host:port/db: connection refused`, not `[Error: socket]`",
     ),
     // Cirrus's call errors name the callee and the reason (`call :0000000a failed: service
     // :0000000a exited`) where skynet raises a bare `call failed`; Cirrus's own suites match on

@@ -33,6 +33,13 @@ fn redis_client() {
     assert_lua_suite("test_redis", 2);
 }
 
+/// skynet.db.redis.cluster on the local Redis Cluster (tests/ensure_services.sh starts it).
+#[test]
+fn redis_cluster_client() {
+    require_server("the Redis Cluster", "127.0.0.1:7000");
+    assert_lua_suite("test_redis_cluster", 2);
+}
+
 /// Kills a private redis-server under live connections and restarts it.
 #[test]
 fn redis_outage_and_reconnect() {

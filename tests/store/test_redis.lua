@@ -4,6 +4,7 @@
 local skynet = require "skynet"
 local T = require "testing"
 local redis = require "skynet.db.redis"
+local socketchannel = require "skynet.socketchannel"
 local env = require "env"
 
 local conf = { host = env.redis_host, port = env.redis_port, db = 0 }
@@ -198,11 +199,21 @@ T.case("watch: subscribe, psubscribe, message", function()
 	T.raises(function() w:message() end, "disconnected")
 end)
 
-T.case("connect to a wrong port fails at once", function()
+T.case("connect to a wrong port fails at once, as on skynet", function()
 	local t0 = skynet.now()
+	-- skynet's socketchannel raises its error object (the reason goes to the log)
 	local err = T.raises(function() redis.connect { host = "127.0.0.1", port = 1 } end)
-	T.ok(err:find("127.0.0.1:1", 1, true), err)
+	T.eq(err, socketchannel.error)
+	T.eq(tostring(err), "[Error: socket]")
+	T.eq(T.raises(function() redis.watch { host = "127.0.0.1", port = 1 } end), socketchannel.error)
 	T.ok(skynet.now() - t0 < 100, "took " .. (skynet.now() - t0) .. " cs")
+end)
+
+T.case("a refused AUTH fails the connect as on skynet", function()
+	local err = T.raises(function()
+		redis.connect { host = env.redis_host, port = env.redis_port, auth = "no-such-password" }
+	end)
+	T.eq(err, socketchannel.error)
 end)
 
 T.case("cleanup", function()

@@ -17,13 +17,18 @@
 --
 -- A call suspends only the calling coroutine; concurrent coroutines pipeline on one connection.
 -- Replies: integers stay integers, status and bulk replies are strings, null is nil, arrays are
--- tables; an error reply raises with Redis's own message. While Redis is unreachable calls
--- raise at once ("... is unreachable ...; reconnecting") and the link redials in the background.
+-- tables; an error reply raises with Redis's own message. When the first connection fails,
+-- redis.connect and redis.watch do what skynet's socketchannel does: log
+-- `Connect failed <reason> host port` (after `socket: auth failed <reply>` when the server
+-- refused AUTH/SELECT) and raise socketchannel.error, which prints as "[Error: socket]".
+-- Later, while Redis is unreachable, calls raise at once ("... is unreachable ...;
+-- reconnecting") and the link redials in the background.
 -- conf: host, port, db, auth, user, timeout (reply timeout in seconds, default 5, 0 = none),
 -- connect_timeout (default 2). Blocking commands (BLPOP ...) hold the shared connection: run
 -- them in a transaction, which has a connection of its own, with a suitable timeout.
 
 local skynet = require "skynet"
+local socketchannel = require "skynet.socketchannel"
 local core = require "skynet.db.redis.core"
 local command = require "skynet.db.command"
 
@@ -56,9 +61,23 @@ local txmeta = command.meta(function(self, name, ...)
 	return wait(self[1]:call(name, ...))
 end, {})
 
+-- The first connection's outcome: nothing, or `kind, reason` when it failed (see above).
+local function opened(conf, session)
+	local kind, why = wait(session)
+	if kind then
+		if kind == "auth" then
+			skynet.error("socket: auth failed", why)
+			why = "no more backup host"
+		end
+		skynet.error("Connect failed", why, conf.host or "127.0.0.1", conf.port or 6379)
+		error(socketchannel.error)
+	end
+end
+
 function redis.connect(conf)
-	local c, session = core.connect(conf or {})
-	wait(session)
+	conf = conf or {}
+	local c, session = core.connect(conf)
+	opened(conf, session)
 	return setmetatable({ c }, meta)
 end
 
@@ -127,8 +146,9 @@ local watch = {}
 local watchmeta = { __index = watch }
 
 function redis.watch(conf)
-	local w, session = core.watch(conf or {})
-	wait(session)
+	conf = conf or {}
+	local w, session = core.watch(conf)
+	opened(conf, session)
 	return setmetatable({ w }, watchmeta)
 end
 

@@ -126,6 +126,64 @@ pub fn describe(label: &str, e: &RedisError) -> String {
     }
 }
 
+/// Why a first connection (`redis.connect`, `redis.watch`) failed, in skynet's terms: its
+/// socketchannel logs `Connect failed <reason> host port` (after `socket: auth failed <reply>`
+/// when the server refused AUTH/SELECT) and raises `socketchannel.error`.
+#[derive(Debug)]
+pub enum ConnectFailure {
+    /// The socket could not be opened: the system's reason, worded as strerror words it.
+    Socket(String),
+    /// The server answered AUTH or SELECT with an error: its own reply.
+    Auth(String),
+}
+
+/// The system's wording of an I/O error ("Connection refused"), without Rust's
+/// " (os error N)" suffix, as skynet's socket layer reports it.
+fn os_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error ") {
+        Some(p) if e.raw_os_error().is_some() => text[..p].to_string(),
+        _ if e.kind() == std::io::ErrorKind::TimedOut => "Connection timed out".into(),
+        _ => text,
+    }
+}
+
+impl ConnectFailure {
+    pub fn from_redis(e: &RedisError) -> ConnectFailure {
+        use std::error::Error;
+        if let Some(io) = e.source().and_then(|s| s.downcast_ref::<std::io::Error>()) {
+            return ConnectFailure::Socket(os_reason(io));
+        }
+        if e.is_connection_refusal() {
+            return ConnectFailure::Socket("Connection refused".into());
+        }
+        if e.is_timeout() {
+            return ConnectFailure::Socket("Connection timed out".into());
+        }
+        match (e.code(), e.detail()) {
+            (Some(code), Some(d)) => ConnectFailure::Auth(format!("{code} {d}")),
+            (Some(code), None) => ConnectFailure::Auth(code.to_string()),
+            _ if e.kind() == ::redis::ErrorKind::AuthenticationFailed => {
+                ConnectFailure::Auth(e.detail().map_or_else(|| e.to_string(), str::to_string))
+            }
+            _ => ConnectFailure::Socket(e.to_string()),
+        }
+    }
+
+    /// The reply of a failed first connection: `true, "socket"|"auth", reason` (a success is
+    /// a bare `true`), which redis.lua turns into skynet's log lines and error.
+    pub fn packet(&self) -> Vec<u8> {
+        let mut w = crate::store::ok_writer();
+        let (kind, why) = match self {
+            ConnectFailure::Socket(why) => ("socket", why),
+            ConnectFailure::Auth(why) => ("auth", why),
+        };
+        w.string(kind.as_bytes());
+        w.string(why.as_bytes());
+        w.finish()
+    }
+}
+
 /// Errors after which the connection can't be trusted and is replaced.
 pub fn is_fatal(e: &RedisError) -> bool {
     e.is_io_error() || e.is_connection_dropped() || e.is_unrecoverable_error() || e.is_timeout()
@@ -175,8 +233,11 @@ impl Link {
     }
 
     /// The first connection; `redis.connect` raises if it fails.
-    pub async fn open(&self) -> Result<(), String> {
-        let conn = self.dial().await.map_err(|e| describe(&self.label, &e))?;
+    pub async fn open(&self) -> Result<(), ConnectFailure> {
+        let conn = self
+            .dial()
+            .await
+            .map_err(|e| ConnectFailure::from_redis(&e))?;
         let mut st = self.state.lock();
         st.conn = Some(conn);
         st.generation += 1;

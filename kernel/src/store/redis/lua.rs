@@ -351,7 +351,7 @@ fn connect(lua: &Lua, conf: Table) -> mlua::Result<(AnyUserData, i32)> {
     let s = spawn_io(lua, async move {
         Ok(match link.open().await {
             Ok(()) => ok_writer().finish(),
-            Err(e) => err_packet(&e),
+            Err(e) => e.packet(),
         })
     })?;
     Ok((ud, s))
@@ -367,7 +367,7 @@ fn watch(lua: &Lua, conf: Table) -> mlua::Result<(AnyUserData, i32)> {
     let s = spawn_io(lua, async move {
         Ok(match ready.await {
             Ok(Ok(())) => ok_writer().finish(),
-            Ok(Err(e)) => err_packet(&e),
+            Ok(Err(e)) => e.packet(),
             Err(_) => err_packet(&format!("{label} watch task ended")),
         })
     })?;

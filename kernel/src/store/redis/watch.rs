@@ -2,7 +2,7 @@
 //! (p)(un)subscribe and reads messages from a queue. A lost connection is reported once to the
 //! reader, then redialed and every channel and pattern is subscribed again.
 
-use super::conn::{describe, Config};
+use super::conn::{describe, Config, ConnectFailure};
 use crate::service::{fmt_handle, Handle};
 use ::redis::aio::{PubSubSink, PubSubStream};
 use ::redis::Client;
@@ -64,7 +64,7 @@ impl Watch {
     pub fn start(
         cfg: Config,
         owner: Handle,
-    ) -> Result<(Watch, oneshot::Receiver<Result<(), String>>), String> {
+    ) -> Result<(Watch, oneshot::Receiver<Result<(), ConnectFailure>>), String> {
         let client = cfg.client()?;
         let label = cfg.label();
         let (req_tx, req_rx) = mpsc::unbounded_channel();
@@ -134,26 +134,34 @@ enum Ended {
 
 impl Task {
     async fn dial(&self) -> Result<(PubSubSink, PubSubStream), String> {
+        self.dial_first().await.map_err(|e| match e {
+            ConnectFailure::Socket(why) | ConnectFailure::Auth(why) => {
+                format!("{}: {why}", self.label)
+            }
+        })
+    }
+
+    async fn dial_first(&self) -> Result<(PubSubSink, PubSubStream), ConnectFailure> {
         let ps = tokio::time::timeout(self.connect_timeout, self.client.get_async_pubsub())
             .await
-            .map_err(|_| format!("{}: connect timed out", self.label))?
-            .map_err(|e| describe(&self.label, &e))?;
+            .map_err(|_| ConnectFailure::Socket("Connection timed out".into()))?
+            .map_err(|e| ConnectFailure::from_redis(&e))?;
         let (mut sink, stream) = ps.split();
         if !self.channels.is_empty() {
             sink.subscribe(self.channels.iter().collect::<Vec<_>>())
                 .await
-                .map_err(|e| describe(&self.label, &e))?;
+                .map_err(|e| ConnectFailure::from_redis(&e))?;
         }
         if !self.patterns.is_empty() {
             sink.psubscribe(self.patterns.iter().collect::<Vec<_>>())
                 .await
-                .map_err(|e| describe(&self.label, &e))?;
+                .map_err(|e| ConnectFailure::from_redis(&e))?;
         }
         Ok((sink, stream))
     }
 
-    async fn run(mut self, ready: oneshot::Sender<Result<(), String>>) {
-        let (sink, stream) = match self.dial().await {
+    async fn run(mut self, ready: oneshot::Sender<Result<(), ConnectFailure>>) {
+        let (sink, stream) = match self.dial_first().await {
             Ok(s) => s,
             Err(e) => {
                 let _ = ready.send(Err(e));
