@@ -465,19 +465,8 @@ fn skynet_tests_behave_as_on_skynet() {
 }
 
 /// Tests that do not yet behave as on skynet, with what is missing (the work left in issue 12).
-const KNOWN_DIFFERENT: &[(&str, &str)] = &[
-    (
-        "testmysql",
-        "the test's root/password login fails on both, but skynet logs its socketchannel's auth and reconnect lines",
-    ),
-    // Cirrus's call errors name the callee and the reason (`call :0000000a failed: service
-    // :0000000a exited`) where skynet raises a bare `call failed`; Cirrus's own suites match on
-    // those reasons, so this difference is kept (docs/SKYNET.md).
-    ("testdeadcall", "call error text"),
-    ("testping", "call error text"),
-    ("testdatacenter", "call error text"),
-    ("testtobeclosed", "call error text"),
-];
+// None today: every test that runs behaves as on skynet.
+const KNOWN_DIFFERENT: &[(&str, &str)] = &[];
 
 /// A server (skynet or Cirrus) with its stdin held open (its `console` service reads it).
 struct Server(Child, Vec<std::thread::JoinHandle<Vec<u8>>>);

@@ -1,6 +1,7 @@
 -- skynet.db.mysql (skynet's API) against the local MariaDB/MySQL ($CIRRUS_TEST_MYSQL_URL).
 local skynet = require "skynet"
 local T = require "testing"
+local socketchannel = require "skynet.socketchannel"
 local mysql = require "skynet.db.mysql"
 local env = require "env"
 
@@ -34,6 +35,21 @@ T.case("prepare and execute bind parameters", function()
 	T.eq(mysql.quote_sql_str "it's", "'it\\'s'")
 	T.eq(db:query("SELECT " .. mysql.quote_sql_str "a'b\\c" .. " AS v")[1].v, "a'b\\c")
 	db:query("DROP TABLE " .. tbl)
+end)
+
+T.case("a refused login or an unreachable server fails as skynet's driver does", function()
+	local user, _, host, port, database = env.mysql_url:match "^mysql://([^:@]+):?([^@]*)@([^:/]+):?(%d*)/(.*)$"
+	local ok, err = pcall(mysql.connect, {
+		host = host, port = tonumber(port) or 3306, database = database, user = user,
+		password = "surely-not-the-password-" .. env.tag(),
+	})
+	T.eq(ok, false)
+	T.eq(err, socketchannel.error, "raises socketchannel.error")
+	T.eq(tostring(err), "[Error: socket]")
+	-- nothing listens on port 1
+	ok, err = pcall(mysql.connect, { host = "127.0.0.1", port = 1, database = database, user = user })
+	T.eq(ok, false)
+	T.eq(err, socketchannel.error)
 end)
 
 T.start(function()

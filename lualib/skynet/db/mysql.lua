@@ -10,6 +10,8 @@
 --   db:stmt_close(stmt); db:disconnect(); mysql.quote_sql_str(s)
 -- Unlike skynet's client, one query runs one statement (no multi-result sets).
 local sql = require "skynet.db.sql"
+local skynet = require "skynet"
+local socketchannel = require "skynet.socketchannel"
 
 local mysql = {}
 
@@ -83,6 +85,32 @@ function db_meta:disconnect()
 	self.pool:close()
 end
 
+-- The server refused the login: raised here, so the message carries this file's position
+-- as the one skynet's driver logs does.
+local function refused(errno, msg, sqlstate)
+	error(string.format("errno:%s, msg:%s,sqlstate:%s", errno, msg, sqlstate))
+end
+
+-- A first connection that failed, told as skynet's driver (over its socketchannel) tells it:
+-- `socket: auth failed <why>` for a refused login, then `Connect failed <why> host port`, and
+-- socketchannel.error raised ("[Error: socket]"). The full reason is the log line.
+local function connect_failed(opts, err)
+	err = tostring(err)
+	local host, port = opts.host or "127.0.0.1", opts.port or 3306
+	local msg, errno, sqlstate = err:match("^mysql: (.-) %(errno (%d+), code (%w+)%)")
+	local why
+	if msg then
+		local _, e = pcall(refused, errno, msg, sqlstate)
+		skynet.error("socket: auth failed " .. tostring(e))
+		why = "no more backup host"
+	else
+		why = err:match("error communicating with database: (.-) %(os error")
+			or err:gsub("^mysql: ", ""):gsub(" %(connecting to .*%)$", "")
+	end
+	skynet.error("Connect failed", why, host, port)
+	error(socketchannel.error)
+end
+
 function mysql.connect(opts)
 	local auth = urlencode(opts.user or "root")
 	if opts.password and opts.password ~= "" then
@@ -90,7 +118,11 @@ function mysql.connect(opts)
 	end
 	local url = string.format("mysql://%s@%s:%d/%s", auth, opts.host or "127.0.0.1", opts.port or 3306,
 		urlencode(opts.database or ""))
-	local self = setmetatable({ pool = sql.connect(url, { pool = 1 }) }, db_meta)
+	local ok, pool = pcall(sql.connect, url, { pool = 1 })
+	if not ok then
+		connect_failed(opts, pool)
+	end
+	local self = setmetatable({ pool = pool }, db_meta)
 	if opts.on_connect then
 		opts.on_connect(self)
 	end
