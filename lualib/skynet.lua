@@ -16,9 +16,39 @@ local tinsert = table.insert
 local traceback = debug.traceback
 
 local cresume = coroutine.resume
-local coroutine_yield = coroutine.yield
+local raw_yield = coroutine.yield
 local coroutine_create = coroutine.create
 local coroutine_running = coroutine.running
+
+-- skynet.profile's books (lualib/skynet/profile.lua): coroutine -> the thread CPU clock when it
+-- last started running, coroutine -> seconds counted so far, and how many are profiled.
+local profiling = {
+	start = setmetatable({}, { __mode = "k" }),
+	total = setmetatable({}, { __mode = "k" }),
+	active = 0,
+}
+local pstart, ptotal = profiling.start, profiling.total
+
+local function profiled_resumed(co, ...)
+	if pstart[co] then
+		pstart[co] = c.thread_time()
+	end
+	return ...
+end
+
+-- coroutine.yield for skynet's own suspensions (call, sleep, wait...): a profiled coroutine's
+-- clock stops while it waits and restarts on whichever worker resumes it, as in skynet.
+local function coroutine_yield(...)
+	if profiling.active == 0 then
+		return raw_yield(...)
+	end
+	local co = coroutine_running()
+	local t = pstart[co]
+	if t then
+		ptotal[co] = ptotal[co] + (c.thread_time() - t)
+	end
+	return profiled_resumed(co, raw_yield(...))
+end
 
 local proto = {}
 local skynet = {
@@ -145,9 +175,13 @@ end
 -- coroutine reuse
 
 local coroutine_pool = setmetatable({}, { __mode = "kv" })
--- a pooled coroutine handed out again -> the function its next resume runs (so reuse costs
--- no extra resume to pass the function in)
+-- a pooled coroutine handed out again -> the function it runs (so reuse costs no extra
+-- resume to pass the function in); kept until the function returns
 local coroutine_job = setmetatable({}, { __mode = "k" })
+
+local function run_job(co, ...)
+	return coroutine_job[co](...)
+end
 
 local function co_create(f)
 	local n = #coroutine_pool
@@ -158,17 +192,12 @@ local function co_create(f)
 	end
 	if co == nil then
 		co = coroutine_create(function(...)
-			local function next_job(...)
-				f = coroutine_job[co]
-				coroutine_job[co] = nil
-				return f(...)
-			end
 			f(...)
 			while true do
 				local session = session_coroutine_id[co]
 				if session and session ~= 0 then
 					-- the dispatch function returned without answering: fail the caller
-					local source = debug.getinfo(f, "S")
+					local source = debug.getinfo(coroutine_job[co] or f, "S")
 					local address = session_coroutine_address[co]
 					skynet.error(string.format("Maybe forgot response session %s from %s : %s:%d",
 						session, skynet.address(address), source.source, source.linedefined))
@@ -183,8 +212,9 @@ local function co_create(f)
 				session_coroutine_address[co] = nil
 				-- recycle co into pool; co_create gives it its next function
 				f = nil
+				coroutine_job[co] = nil
 				coroutine_pool[#coroutine_pool + 1] = co
-				next_job(coroutine_yield "SUSPEND")
+				run_job(co, coroutine_yield "SUSPEND")
 			end
 		end)
 	else
@@ -253,6 +283,7 @@ local function suspend(co, result, command)
 	end
 end
 skynet._suspend = suspend
+skynet._profiling = profiling
 
 -- timers
 
@@ -522,7 +553,12 @@ function skynet.call(addr, typename, ...)
 	-- yield_call, inlined: this is the hottest path of most services
 	watching_session[session] = addr
 	session_id_coroutine[session] = running_thread
-	local succ, msg, sz = coroutine_yield "SUSPEND"
+	local succ, msg, sz
+	if profiling.active == 0 then
+		succ, msg, sz = raw_yield "SUSPEND"
+	else
+		succ, msg, sz = coroutine_yield "SUSPEND"
+	end
 	watching_session[session] = nil
 	if not succ then
 		call_failed(addr, msg)

@@ -1,16 +1,14 @@
--- skynet.profile: time spent in a coroutine between profile.start() and profile.stop(),
--- in seconds. skynet counts the thread's CPU time with the coroutine's yields left out; here
--- the clock is the node's monotonic high-resolution counter (skynet.hpc), and time is left
--- out while a coroutine profiled with start(co) is suspended under profile.resume / wrap.
+-- skynet.profile: CPU time a coroutine spends running between profile.start() and
+-- profile.stop(), in seconds, as skynet counts it: the worker thread's CPU clock, with the
+-- time the coroutine is suspended left out: in skynet's own yields (skynet.lua's
+-- coroutine_yield) and under profile.resume / profile.wrap.
+local skynet = require "skynet"
 local c = require "skynet.core"
 
 local profile = {}
-local start_time = setmetatable({}, { __mode = "k" }) -- co -> when it last started running
-local total_time = setmetatable({}, { __mode = "k" }) -- co -> seconds counted so far
-
-local function now()
-	return c.hpc() / 1e9
-end
+local books = skynet._profiling
+local start_time, total_time = books.start, books.total
+local now = c.thread_time
 
 function profile.start(co)
 	co = co or coroutine.running()
@@ -19,6 +17,7 @@ function profile.start(co)
 	end
 	total_time[co] = 0
 	start_time[co] = now()
+	books.active = books.active + 1
 end
 
 function profile.stop(co)
@@ -30,16 +29,19 @@ function profile.stop(co)
 	local total = total_time[co] + (now() - t)
 	start_time[co] = nil
 	total_time[co] = nil
+	books.active = books.active - 1
 	return total
 end
 
 local cresume = coroutine.resume
 
--- coroutine.resume that counts only the time `co` runs
+-- coroutine.resume that counts only the time `co` runs (for coroutines of one's own, which
+-- yield with coroutine.yield; skynet's own suspensions are counted in skynet.lua)
 function profile.resume(co, ...)
 	local function after(...)
-		if start_time[co] then
-			total_time[co] = total_time[co] + (now() - start_time[co])
+		local t = start_time[co]
+		if t then
+			total_time[co] = total_time[co] + (now() - t)
 		end
 		return ...
 	end

@@ -436,4 +436,33 @@ T.case("skynet.coroutine.close closes a suspended skynet coroutine", function()
 	T.eq(skynetco.status(co), "dead")
 end)
 
+T.case("skynet.profile counts the CPU time a coroutine runs, not the time it waits", function()
+	local profile = require "skynet.profile"
+	local function spin(seconds)
+		local t = os.clock()
+		while os.clock() - t < seconds do end
+	end
+	-- a request handler that waits 30 cs between two bursts of ~20 ms of work
+	profile.start()
+	spin(0.02)
+	skynet.sleep(30)
+	spin(0.02)
+	local ti = profile.stop()
+	T.ok(ti >= 0.03, "both bursts counted: " .. ti)
+	T.ok(ti < 0.2, "the 0.3 s sleep left out: " .. ti)
+	T.raises(function() profile.stop() end, "profile.start")
+	-- profile.wrap: time only while the wrapped coroutine runs
+	local f = profile.wrap(function()
+		profile.start()
+		spin(0.01)
+		coroutine.yield()
+		spin(0.01)
+		return profile.stop()
+	end)
+	f()
+	spin(0.05) -- not the wrapped coroutine's time
+	local w = f()
+	T.ok(w >= 0.015 and w < 0.05, "wrapped: " .. w)
+end)
+
 T.start()

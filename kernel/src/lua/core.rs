@@ -239,6 +239,19 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
         "hpc",
         lua.create_function(|_, ()| Ok(node().elapsed().as_nanos() as i64))?,
     )?;
+    // CPU time of the calling worker thread, in seconds (skynet.profile counts this).
+    t.set(
+        "thread_time",
+        lua.create_function(|_, ()| {
+            let mut ts = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            // SAFETY: clock_gettime writes the timespec we own.
+            unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+            Ok(ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9)
+        })?,
+    )?;
     t.set("self", lua.create_function(move |_, ()| Ok(me))?)?;
     t.set(
         "harbor",
