@@ -22,6 +22,7 @@
 #include "lobject.h"
 #include "lstate.h"
 #include "lstring.h"
+#include "lshare.h"  /* cirrus: shared objects */
 #include "ltable.h"
 #include "ltm.h"
 
@@ -281,6 +282,7 @@ void luaC_barrierback_ (lua_State *L, GCObject *o) {
 
 void luaC_fix (lua_State *L, GCObject *o) {
   global_State *g = G(L);
+  if (isshared(o)) return;  /* cirrus: immortal, and in no list of 'g' */
   lua_assert(g->allgc == o);  /* object must be 1st in 'allgc' list! */
   set2gray(o);  /* they will be gray forever */
   setage(o, G_OLD);  /* and old forever */

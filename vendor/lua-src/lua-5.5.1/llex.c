@@ -24,6 +24,7 @@
 #include "lparser.h"
 #include "lstate.h"
 #include "lstring.h"
+#include "lshare.h"  /* cirrus: shared strings */
 #include "ltable.h"
 #include "lzio.h"
 
@@ -79,8 +80,15 @@ void luaX_init (lua_State *L) {
   for (i=0; i<NUM_RESERVED; i++) {
     TString *ts = luaS_new(L, luaX_tokens[i]);
     luaC_fix(L, obj2gco(ts));  /* reserved words are never collected */
-    ts->extra = cast_byte(i+1);  /* reserved word */
+    if (!isshared(ts))  /* cirrus: a shared one is set already */
+      ts->extra = cast_byte(i+1);  /* reserved word */
   }
+#if LUA_COMPAT_GLOBAL  /* cirrus: as 'luaX_setinput' would, once */
+  {  /* cirrus */
+    TString *g = luaS_newliteral(L, "global");  /* cirrus */
+    if (!isshared(g)) g->extra = 0;  /* cirrus: not reserved */
+  }  /* cirrus */
+#endif  /* cirrus */
 }
 
 
@@ -191,7 +199,7 @@ void luaX_setinput (lua_State *L, LexState *ls, ZIO *z, TString *source,
 #if LUA_COMPAT_GLOBAL
   /* compatibility mode: "global" is not a reserved word */
   ls->glbn = luaS_newliteral(L, "global");  /* get "global" string */
-  ls->glbn->extra = 0;  /* mark it as not reserved */
+  lua_assert(ls->glbn->extra == 0);  /* cirrus: 'luaX_init' did it */
 #endif
   luaZ_resizebuffer(ls->L, ls->buff, LUA_MINBUFFER);  /* initialize buffer */
 }

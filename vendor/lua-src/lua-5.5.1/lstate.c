@@ -24,6 +24,7 @@
 #include "lmem.h"
 #include "lstate.h"
 #include "lstring.h"
+#include "lshare.h"  /* cirrus: shared strings */
 #include "ltable.h"
 #include "ltm.h"
 
@@ -356,7 +357,7 @@ LUA_API lua_State *lua_newstate (lua_Alloc f, void *ud, unsigned seed) {
   g->ud = ud;
   g->warnf = NULL;
   g->ud_warn = NULL;
-  g->seed = seed;
+  g->seed = luaS_processseed(seed);  /* cirrus: one seed per process */
   g->gcstp = GCSTPGC;  /* no GC while building state */
   g->strt.size = g->strt.nuse = 0;
   g->strt.hash = NULL;

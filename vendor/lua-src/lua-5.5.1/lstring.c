@@ -20,6 +20,7 @@
 #include "lobject.h"
 #include "lstate.h"
 #include "lstring.h"
+#include "lshare.h"  /* cirrus: shared strings */
 
 
 /*
@@ -227,6 +228,8 @@ static TString *internshrstr (lua_State *L, const char *str, size_t l) {
       return ts;
     }
   }
+  ts = luaS_sharedlookup(str, l, h);  /* cirrus: a shared string? */
+  if (ts != NULL) return ts;  /* cirrus: use it (never in 'tb') */
   /* else must create a new string */
   if (tb->nuse >= tb->size) {  /* need to grow string table? */
     growstrtab(L, tb);
