@@ -53,6 +53,25 @@ function CMD.late()
 	return m.check(t), code.isshared(m.check)
 end
 
+-- modules first loaded (and shared) while other workers on the other thread load them too
+function CMD.mods(names)
+	for _, name in ipairs(names) do
+		assert(require(name) ~= nil, name)
+	end
+	local sp = require("sproto").parse [[
+.Person {
+	name 0 : string
+	id 1 : integer
+	tags 2 : *string
+}
+]]
+	local p = sp:decode("Person", sp:encode("Person", { name = "ann", id = 7, tags = { "x", "y" } }))
+	local q = require("skynet.queue")()
+	local n = 0
+	q(function() n = n + 1 end)
+	return p.name, p.id, #p.tags, n
+end
+
 function CMD.mem()
 	collectgarbage("collect")
 	return collectgarbage("count")

@@ -101,6 +101,28 @@ T.case("a chunk whose strings the state made first is loaded the ordinary way", 
 	skynet.kill(w)
 end)
 
+T.case("services load modules nobody loaded before, at once on both threads", function()
+	local mods = { "sprotoparser", "sproto", "skynet.queue", "skynet.coroutine", "bson", "router" }
+	local n = 200
+	local l = {}
+	for i = 1, n do l[i] = skynet.newservice("svc_share_worker") end
+	local done, bad = 0, {}
+	for i = 1, n do
+		skynet.fork(function()
+			local order = {}
+			for j = 1, #mods do order[j] = mods[(i + j) % #mods + 1] end
+			local ok, name, id, ntags, queued = pcall(skynet.call, l[i], "lua", "mods", order)
+			if not (ok and name == "ann" and id == 7 and ntags == 2 and queued == 1) then
+				bad[#bad + 1] = string.format("%d: %s %s %s %s %s", i, ok, name, id, ntags, queued)
+			end
+			done = done + 1
+		end)
+	end
+	while done < n do skynet.sleep(1) end
+	for i = 1, n do skynet.kill(l[i]) end
+	T.eq(#bad, 0, table.concat(bad, "; ", 1, math.min(#bad, 5)))
+end)
+
 T.case("idle service heap is small", function()
 	local n = 100
 	local l = {}

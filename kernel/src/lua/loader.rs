@@ -32,6 +32,7 @@ struct Entry {
     code: Code,
     strip: bool,
     /// The chunk loaded once in the shared code cache (Lua 5.5), if that worked.
+    #[cfg_attr(not(feature = "lua55"), allow(dead_code))]
     shared: Option<shared::Chunk>,
 }
 

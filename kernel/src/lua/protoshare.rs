@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A chunk loaded and shared in the code cache state. Immortal and immutable.
 #[derive(Clone, Copy)]
-pub struct Chunk(*const std::ffi::c_void);
+pub struct Chunk(#[cfg_attr(not(feature = "lua55"), allow(dead_code))] *const std::ffi::c_void);
 
 // SAFETY: the pointee is never written or freed after `cirrus_sharefunction` returned it, and
 // the mutex or OnceLock that hands it to another thread orders that write before the reads.
