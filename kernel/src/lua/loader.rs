@@ -2,18 +2,22 @@
 //! path), so the thousandth service that requires `skynet` skips the parser; a `require`
 //! searcher over `package.path` uses the same cache.
 //!
-//! The cached bytecode is immortal and 8-byte aligned, and on Lua 5.5 every state loads it as a
-//! "fixed buffer" (`lua_load` mode `B`): the instructions, line info and long strings of each
-//! prototype point into the one shared copy instead of being copied into each state, which is
-//! most of what a service's code costs (skynet shares its prototypes between states for the
-//! same reason). Bytecode replaced by `reload` stays allocated, since running states may still
-//! execute it; a reload therefore costs the size of the code it recompiled, once.
+//! The cached bytecode is immortal and 8-byte aligned. On Lua 5.5 (our patched Lua,
+//! vendor/README.md) each file is also loaded once into a process-wide code cache state and
+//! its prototypes shared ([`super::protoshare`]): a service gets a closure over them, so its
+//! code costs it a closure and an upvalue, not prototypes, constants and strings. A state that
+//! cannot use a chunk's shared prototypes (it owned one of the chunk's strings before they were
+//! shared) loads the bytecode as a "fixed buffer" (`lua_load` mode `B`): the instructions,
+//! line info and long strings of each prototype then point into the one shared copy. Bytecode
+//! and shared prototypes replaced by `reload` stay allocated, since running states may still
+//! execute them; a reload therefore costs the size of the code it recompiled, once.
 //!
 //! As in skynet's code cache, a file is read once: editing it on disk changes nothing for the
 //! services launched afterwards until the console's `reload NAME` ([`reload`]) recompiles the
 //! service and every cached file, and swaps the cache only when all of them compile. A
 //! half-written or broken file on a live node therefore never reaches a new service.
 
+use super::protoshare as shared;
 use mlua::chunk::ChunkMode;
 use mlua::{Function, Lua};
 use parking_lot::Mutex;
@@ -27,6 +31,19 @@ use std::sync::OnceLock;
 struct Entry {
     code: Code,
     strip: bool,
+    /// The chunk loaded once in the shared code cache (Lua 5.5), if that worked.
+    #[cfg_attr(not(feature = "lua55"), allow(dead_code))]
+    shared: Option<shared::Chunk>,
+}
+
+impl Entry {
+    fn new(code: Code, strip: bool, name: &str) -> Entry {
+        Entry {
+            code,
+            strip,
+            shared: shared::share(code, name),
+        }
+    }
 }
 
 /// Bytecode that lives as long as the process, aligned for Lua's fixed-buffer loader.
@@ -90,32 +107,48 @@ fn compile(lua: &Lua, path: &Path, src: &[u8], strip: bool) -> mlua::Result<Vec<
 }
 
 fn load_file_with(lua: &Lua, path: &Path, strip: bool) -> mlua::Result<Function> {
-    let cached = cache().lock().get(path).map(|e| e.code);
-    let code = match cached {
-        Some(code) => code,
+    let cached = cache().lock().get(path).cloned();
+    let entry = match cached {
+        Some(entry) => entry,
         None => {
-            let code = immortal(compile(lua, path, &read(path)?, strip)?);
+            let name = chunkname(path);
+            // Compiled in a state of its own: the parser makes a string for every name in the
+            // file, and in `lua` they would be strings of its own equal to the shared ones,
+            // which would keep it off the shared prototypes (see protoshare).
+            let scratch = Lua::new_with(mlua::StdLib::NONE, mlua::LuaOptions::new())?;
+            let code = compile(&scratch, path, &read(path)?, strip)?;
+            drop(scratch);
+            let entry = Entry::new(immortal(code), strip, &name);
             // Two services loading the same file at once: the first one in wins, so every
             // state runs the same bytes.
             cache()
                 .lock()
                 .entry(path.to_path_buf())
-                .or_insert(Entry { code, strip })
-                .code
+                .or_insert(entry)
+                .clone()
         }
     };
-    load_code(lua, code, &chunkname(path))
+    load_code(lua, &entry, &chunkname(path))
 }
 
-/// Load cached bytecode; on Lua 5.5 without copying it (see the module comment).
+/// Load a cached chunk: on Lua 5.5 a closure over its shared prototypes, or if that cannot be
+/// (see [`shared`]) the bytecode loaded without copying it (see the module comment).
 #[cfg(feature = "lua55")]
-fn load_code(lua: &Lua, code: Code, name: &str) -> mlua::Result<Function> {
+fn load_code(lua: &Lua, entry: &Entry, name: &str) -> mlua::Result<Function> {
     use mlua::ffi;
     let cname = std::ffi::CString::new(name).map_err(mlua::Error::external)?;
-    // SAFETY: `code` is immortal, so prototypes may point into it for as long as any state
-    // lives; luaL_loadbufferx runs inside mlua's protected call and leaves one value.
+    let code = entry.code;
+    let chunk = entry.shared;
+    // SAFETY: `code` and the shared chunk are immortal, so prototypes may point into them for
+    // as long as any state lives; both calls run inside mlua's protected call and leave one
+    // value (cirrus_clonefunction pushes nothing when it returns 0).
     unsafe {
         lua.exec_raw::<Function>((), |state| {
+            if let Some(chunk) = chunk {
+                if shared::clone(state, chunk) {
+                    return;
+                }
+            }
             let status = ffi::luaL_loadbufferx(
                 state,
                 code.as_ptr() as *const std::ffi::c_char,
@@ -131,8 +164,8 @@ fn load_code(lua: &Lua, code: Code, name: &str) -> mlua::Result<Function> {
 }
 
 #[cfg(not(feature = "lua55"))]
-fn load_code(lua: &Lua, code: Code, name: &str) -> mlua::Result<Function> {
-    lua.load(code)
+fn load_code(lua: &Lua, entry: &Entry, name: &str) -> mlua::Result<Function> {
+    lua.load(entry.code)
         .set_name(name)
         .set_mode(ChunkMode::Binary)
         .into_function()
@@ -176,7 +209,7 @@ pub fn reload(luaservice: &str, name: &str) -> Result<Reloaded, String> {
                 // Unchanged files keep their bytecode; only new code is allocated (and
                 // only once everything compiled, below).
                 let code = match old.get(&p) {
-                    Some(e) if e.code == &code[..] => Ok(e.code),
+                    Some(e) if e.code == &code[..] => Ok(e.clone()),
                     _ => {
                         changed.push(p.clone());
                         Err(code)
@@ -197,10 +230,15 @@ pub fn reload(luaservice: &str, name: &str) -> Result<Reloaded, String> {
     let files = fresh.len();
     let fresh = fresh
         .into_iter()
-        .map(|(p, (code, strip))| {
-            let code = code.unwrap_or_else(immortal);
-            (p, Entry { code, strip })
-        })
+        .map(
+            |(p, (code, strip)): (PathBuf, (Result<Entry, Vec<u8>>, bool))| {
+                // Changed code gets new shared prototypes; the old ones stay (running services
+                // may execute them).
+                let entry =
+                    code.unwrap_or_else(|code| Entry::new(immortal(code), strip, &chunkname(&p)));
+                (p, entry)
+            },
+        )
         .collect();
     *cache().lock() = fresh;
     Ok(Reloaded {
@@ -253,5 +291,37 @@ pub fn open_code(lua: &Lua) -> mlua::Result<mlua::Table> {
             )),
         })?,
     )?;
+    // `isshared(v)`: whether v is a string or Lua function shared between states (Lua 5.5).
+    t.set(
+        "isshared",
+        lua.create_function(|lua, v: mlua::Value| is_shared(lua, v))?,
+    )?;
+    // `sharing()`: chunk loads that used shared prototypes, loads that could not, and the
+    // short strings and prototypes shared in the process.
+    t.set(
+        "sharing",
+        lua.create_function(|_, ()| {
+            let (cloned, loaded) = shared::counts();
+            let (strings, protos) = shared::shared_count();
+            Ok((cloned, loaded, strings, protos))
+        })?,
+    )?;
     Ok(t)
+}
+
+#[cfg(feature = "lua55")]
+fn is_shared(lua: &Lua, v: mlua::Value) -> mlua::Result<bool> {
+    // SAFETY: the value is pushed on the state's own stack and checked in place.
+    unsafe {
+        lua.exec_raw::<bool>(v, |state| {
+            let r = shared::is_shared(state, -1);
+            mlua::ffi::lua_settop(state, 0);
+            mlua::ffi::lua_pushboolean(state, r as std::ffi::c_int);
+        })
+    }
+}
+
+#[cfg(not(feature = "lua55"))]
+fn is_shared(_lua: &Lua, _v: mlua::Value) -> mlua::Result<bool> {
+    Ok(false)
 }

@@ -8,6 +8,7 @@ pub mod io;
 pub mod json;
 pub mod loader;
 pub mod msgbuf;
+pub mod protoshare;
 pub mod seri;
 
 use crate::node::node;
@@ -101,6 +102,8 @@ impl SnLua {
 
     fn load(&mut self, handle: Handle, name: &str, args: &[String]) -> mlua::Result<()> {
         let n = node();
+        // Before the state exists, so that it starts on the strings the code cache shares.
+        protoshare::prepare(&shared_names());
         // SAFETY: the debug library is needed for tracebacks; scripts are trusted server code.
         let lua =
             unsafe { Lua::unsafe_new_with(StdLib::ALL_SAFE | StdLib::DEBUG, LuaOptions::new()) };
@@ -156,6 +159,23 @@ impl SnLua {
         });
         main.call::<()>(argv)
     }
+}
+
+/// Names every service state gets from the host before its code loads (preload keys,
+/// globals, registry keys): shared from the start, so that the first service to load a chunk
+/// that mentions one can use the shared prototypes too (see protoshare).
+fn shared_names() -> Vec<&'static str> {
+    let mut names = vec![
+        "",
+        "skynet.core",
+        "SERVICE_NAME",
+        "SERVICE_PATH",
+        "LUA_PATH",
+        "LUA_SERVICE",
+        "cirrus.args",
+    ];
+    names.extend(native_modules().iter().map(|(name, _)| *name));
+    names
 }
 
 /// The message of an mlua error without its Rust-side decoration.
