@@ -16,39 +16,21 @@ local tinsert = table.insert
 local traceback = debug.traceback
 
 local cresume = coroutine.resume
-local raw_yield = coroutine.yield
+local coroutine_yield = coroutine.yield
 local coroutine_create = coroutine.create
 local coroutine_running = coroutine.running
 
 -- skynet.profile's books (lualib/skynet/profile.lua): coroutine -> the thread CPU clock when it
--- last started running, coroutine -> seconds counted so far, and how many are profiled.
+-- last started running, coroutine -> seconds counted so far, and how many are profiled. The
+-- dispatcher keeps them: a profiled coroutine's clock restarts on the worker that resumes it
+-- (coroutine_resume) and what it ran is added when it yields back (suspend), so the time it
+-- waits is left out, as in skynet.
 local profiling = {
 	start = setmetatable({}, { __mode = "k" }),
 	total = setmetatable({}, { __mode = "k" }),
 	active = 0,
 }
 local pstart, ptotal = profiling.start, profiling.total
-
-local function profiled_resumed(co, ...)
-	if pstart[co] then
-		pstart[co] = c.thread_time()
-	end
-	return ...
-end
-
--- coroutine.yield for skynet's own suspensions (call, sleep, wait...): a profiled coroutine's
--- clock stops while it waits and restarts on whichever worker resumes it, as in skynet.
-local function coroutine_yield(...)
-	if profiling.active == 0 then
-		return raw_yield(...)
-	end
-	local co = coroutine_running()
-	local t = pstart[co]
-	if t then
-		ptotal[co] = ptotal[co] + (c.thread_time() - t)
-	end
-	return profiled_resumed(co, raw_yield(...))
-end
 
 local proto = {}
 local skynet = {
@@ -132,6 +114,9 @@ end
 -- every resume records which coroutine runs, so ret/response know whose session it is
 local function coroutine_resume(co, ...)
 	running_thread = co
+	if profiling.active > 0 and pstart[co] then
+		pstart[co] = c.thread_time()
+	end
 	return cresume(co, ...)
 end
 
@@ -244,6 +229,14 @@ end
 
 -- suspend is the place where a coroutine yields back to the dispatcher
 local function suspend(co, result, command)
+	if profiling.active > 0 then
+		local t = pstart[co]
+		if t then
+			local now = c.thread_time()
+			ptotal[co] = ptotal[co] + (now - t)
+			pstart[co] = now
+		end
+	end
 	if not result then
 		local session = session_coroutine_id[co]
 		if session then -- coroutine may fork by others (session is nil)
@@ -553,12 +546,7 @@ function skynet.call(addr, typename, ...)
 	-- yield_call, inlined: this is the hottest path of most services
 	watching_session[session] = addr
 	session_id_coroutine[session] = running_thread
-	local succ, msg, sz
-	if profiling.active == 0 then
-		succ, msg, sz = raw_yield "SUSPEND"
-	else
-		succ, msg, sz = coroutine_yield "SUSPEND"
-	end
+	local succ, msg, sz = coroutine_yield "SUSPEND"
 	watching_session[session] = nil
 	if not succ then
 		call_failed(addr, msg)

@@ -1,7 +1,7 @@
 -- skynet.profile: CPU time a coroutine spends running between profile.start() and
 -- profile.stop(), in seconds, as skynet counts it: the worker thread's CPU clock, with the
--- time the coroutine is suspended left out: in skynet's own yields (skynet.lua's
--- coroutine_yield) and under profile.resume / profile.wrap.
+-- time the coroutine is suspended left out: skynet's dispatcher keeps the books for the
+-- coroutines it resumes (skynet.lua), profile.resume / profile.wrap for one's own.
 local skynet = require "skynet"
 local c = require "skynet.core"
 
@@ -35,8 +35,7 @@ end
 
 local cresume = coroutine.resume
 
--- coroutine.resume that counts only the time `co` runs (for coroutines of one's own, which
--- yield with coroutine.yield; skynet's own suspensions are counted in skynet.lua)
+-- coroutine.resume that counts only the time `co` runs (for coroutines of one's own)
 function profile.resume(co, ...)
 	local function after(...)
 		local t = start_time[co]
