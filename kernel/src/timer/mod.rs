@@ -1,31 +1,20 @@
 //! Timers: `skynet.timeout(ti)` in centiseconds. As in skynet, time runs in ticks of 1 cs from
 //! the node's start (`skynet.now()` reads the same clock) and a timeout of `ti` fires on the
-//! tick `now + ti`. One thread keeps a heap ordered by deadline tick (ties by insertion order,
-//! so equal timeouts fire in the order they were set), wakes once per tick that has timers due
-//! and delivers a PTYPE_RESPONSE carrying each timer's session to its service. Quantizing to
-//! ticks is what lets a burst of timers go out as one batch per tick instead of one wakeup each.
+//! tick `now + ti`. Timers due within [`NEAR`] ticks sit in one slot per tick (setting one and
+//! taking a tick's batch are O(1) under the lock, which the setting worker and the timer
+//! thread share); later ones wait in a heap and move into their slot as it comes near. Timers
+//! of one tick fire in the order they were set. The timer thread wakes once per tick while
+//! timers are pending and delivers a PTYPE_RESPONSE carrying each timer's session to its
+//! service, a tick's timers as one batch.
+
+mod wheel;
 
 use crate::node::node;
 use crate::service::{Handle, Message, PTYPE_RESPONSE};
 use bytes::Bytes;
 use parking_lot::{Condvar, Mutex};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::time::{Duration, Instant};
-
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
-struct Entry {
-    tick: u64,
-    seq: u64,
-    handle: Handle,
-    session: i32,
-}
-
-#[derive(Default)]
-struct Wheel {
-    heap: BinaryHeap<Reverse<Entry>>,
-    seq: u64,
-}
+use wheel::Wheel;
 
 pub struct Timer {
     wheel: Mutex<Wheel>,
@@ -36,7 +25,7 @@ pub struct Timer {
 impl Default for Timer {
     fn default() -> Self {
         Timer {
-            wheel: Mutex::default(),
+            wheel: Mutex::new(Wheel::new(0)),
             cv: Condvar::new(),
             start: Instant::now(),
         }
@@ -61,28 +50,20 @@ impl Timer {
             return;
         }
         let tick = self.now_tick() + cs as u64;
-        let mut w = self.wheel.lock();
-        w.seq += 1;
-        let seq = w.seq;
-        let earliest = w
-            .heap
-            .peek()
-            .map(|Reverse(e)| tick < e.tick)
-            .unwrap_or(true);
-        w.heap.push(Reverse(Entry {
-            tick,
-            seq,
-            handle,
-            session,
-        }));
-        drop(w);
-        if earliest {
+        let was_idle = {
+            let mut w = self.wheel.lock();
+            let idle = w.is_empty();
+            w.insert(tick, handle, session);
+            idle
+        };
+        // A busy timer thread wakes every tick anyway; an idle one may be in a long wait.
+        if was_idle {
             self.cv.notify_one();
         }
     }
 
     pub fn pending(&self) -> usize {
-        self.wheel.lock().heap.len()
+        self.wheel.lock().len()
     }
 
     pub fn start(&'static self) -> std::thread::JoinHandle<()> {
@@ -97,29 +78,19 @@ impl Timer {
         loop {
             {
                 let mut w = self.wheel.lock();
-                let now = self.now_tick();
-                while let Some(Reverse(e)) = w.heap.peek() {
-                    if e.tick > now {
-                        break;
-                    }
-                    let Reverse(e) = w.heap.pop().expect("peeked");
-                    due.push((e.handle, e.session));
-                }
+                w.advance(self.now_tick(), &mut due);
                 if due.is_empty() {
                     if node().is_quitting() {
                         return;
                     }
-                    // Until the start of the first tick with timers due (at most 100 ms, to
-                    // notice quitting).
-                    let wait = w
-                        .heap
-                        .peek()
-                        .map(|Reverse(e)| {
-                            (self.start + Duration::from_millis(e.tick * 10))
-                                .saturating_duration_since(Instant::now())
-                        })
-                        .unwrap_or(Duration::from_millis(100))
-                        .min(Duration::from_millis(100));
+                    // Until the next tick while timers are pending (at most 100 ms when none
+                    // are, to notice quitting).
+                    let wait = if w.is_empty() {
+                        Duration::from_millis(100)
+                    } else {
+                        (self.start + Duration::from_millis(w.next_tick() * 10))
+                            .saturating_duration_since(Instant::now())
+                    };
                     self.cv.wait_for(&mut w, wait);
                     continue;
                 }
