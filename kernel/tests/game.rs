@@ -28,6 +28,26 @@ fn temp_dir(name: &str) -> PathBuf {
     d
 }
 
+/// Kill what still runs from `dir`: game servers the locator started on its own (standby
+/// servers, `locator_start_cmd`) are the locator node's children and outlive it when the test
+/// kills the cluster.
+fn kill_strays(dir: &Path) {
+    let needle = dir.to_string_lossy().into_owned();
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for p in procs.flatten() {
+        let Ok(pid) = p.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(p.path().join("cmdline")).unwrap_or_default();
+        if pid != std::process::id() as i32 && String::from_utf8_lossy(&cmdline).contains(&needle) {
+            // SAFETY: a plain kill of a process of our own test's directory.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+}
+
 impl GameNode {
     /// Start the all-in-one node with `extra` config lines (after the defaults) in `dir`.
     pub fn start(dir: &Path, extra: &str) -> GameNode {
@@ -1257,6 +1277,7 @@ fn cluster_freeze_holds_requests_at_the_gate_until_the_restore() {
     };
     drop(restored);
     drop(nodes);
+    kill_strays(&dir);
     drop(db);
     assert!(out.is_ok(), "freeze cluster suite failed");
     assert_eq!(*frozen_code.lock().unwrap(), Some(0), "{game_log}");
@@ -1321,6 +1342,7 @@ fn cluster_freeze_timeout_sends_players_back_to_the_hall() {
     }
     let gate_log = nodes[5].log();
     drop(nodes);
+    kill_strays(&dir);
     drop(db);
     assert!(out.is_ok(), "freeze timeout suite failed");
     assert!(gate_log.contains("game1 not back after 2 s"), "{gate_log}");

@@ -234,6 +234,7 @@ pub fn wait() -> i32 {
     }
     // Let workers finish the message they are on before the process goes.
     std::thread::sleep(std::time::Duration::from_millis(60));
+    crate::logger::drain();
     if let Some(c) = crate::cluster::try_cluster() {
         // Leave the discovery registry so peers drop this node now, not after a missed heartbeat.
         let _ = n.io().block_on(async {

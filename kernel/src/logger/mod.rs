@@ -87,6 +87,26 @@ impl Actor for Logger {
     }
 }
 
+/// Write what is still in the logger's mailbox: lines logged just before the node quit (a
+/// freeze hook's, a shutdown's) that no worker will run the logger for any more.
+pub fn drain() {
+    let n = crate::node::node();
+    let h = n.logger();
+    if h == 0 {
+        return;
+    }
+    let Some(slot) = n.registry.get(h) else {
+        return;
+    };
+    // Holding the actor: a worker still finishing a logger batch goes first.
+    let _actor = slot.actor.lock();
+    while let Some(m) = slot.pop() {
+        if m.ptype == PTYPE_TEXT {
+            write_line(m.source, &m.data);
+        }
+    }
+}
+
 /// `tracing` writer into the same sink.
 #[derive(Clone, Copy)]
 pub struct TracingWriter;
