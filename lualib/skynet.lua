@@ -543,15 +543,7 @@ function skynet.call(addr, typename, ...)
 	if session == nil then
 		error("call to invalid address " .. skynet.address(addr), 2)
 	end
-	-- yield_call, inlined: this is the hottest path of most services
-	watching_session[session] = addr
-	session_id_coroutine[session] = running_thread
-	local succ, msg, sz = coroutine_yield "SUSPEND"
-	watching_session[session] = nil
-	if not succ then
-		call_failed(addr, msg)
-	end
-	return p.unpack(msg, sz)
+	return p.unpack(yield_call(addr, session))
 end
 
 function skynet.rawcall(addr, typename, msg, sz)

@@ -5,12 +5,10 @@
 
 mod common;
 
-use common::{envs, make_certs, Certs};
+use common::{envs, make_certs, Certs, LoggedNode};
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::rustls;
@@ -21,72 +19,26 @@ fn lua_tls_suite() {
     common::assert_lua_suite_env("test_tls", 2, &envs(&certs));
 }
 
-struct Node {
-    child: Child,
-    log: Arc<Mutex<String>>,
-}
-
-impl Node {
-    fn start(certs: &Certs) -> (Node, u16, u16) {
-        let mut cmd = common::cirrus();
-        cmd.arg("tests/net/config_tls.lua")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in envs(certs) {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("spawn cirrus");
-        let log = Arc::new(Mutex::new(String::new()));
-        for pipe in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
-            Box::new(child.stderr.take().unwrap()) as Box<dyn Read + Send>,
-        ] {
-            let log = log.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines() {
-                    let Ok(line) = line else { break };
-                    let mut l = log.lock().unwrap();
-                    l.push_str(&line);
-                    l.push('\n');
-                }
-            });
-        }
-        let node = Node { child, log };
-        let line = node
-            .wait_log("TLS READY", Duration::from_secs(20))
-            .unwrap_or_else(|| panic!("node not ready:\n{}", node.log()));
-        let port = |k: &str| -> u16 {
-            line.split_whitespace()
-                .find_map(|w| w.strip_prefix(k))
-                .unwrap()
-                .parse()
-                .unwrap()
-        };
-        let (h, w) = (port("https="), port("wss="));
-        (node, h, w)
+/// tests/net/tls_node.lua, with the https and wss ports it listens on.
+fn start_node(certs: &Certs) -> (LoggedNode, u16, u16) {
+    let mut cmd = common::cirrus();
+    cmd.arg("tests/net/config_tls.lua");
+    for (k, v) in envs(certs) {
+        cmd.env(k, v);
     }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    fn wait_log(&self, needle: &str, limit: Duration) -> Option<String> {
-        let start = Instant::now();
-        while start.elapsed() < limit {
-            if let Some(l) = self.log().lines().find(|l| l.contains(needle)) {
-                return Some(l.to_string());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    let node = LoggedNode::spawn(cmd);
+    let line = node
+        .wait_log("TLS READY", Duration::from_secs(20))
+        .unwrap_or_else(|| panic!("node not ready:\n{}", node.log()));
+    let port = |k: &str| -> u16 {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(k))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let (h, w) = (port("https="), port("wss="));
+    (node, h, w)
 }
 
 /// A client that trusts the test CA only, and so checks the server's certificate and name.
@@ -154,7 +106,7 @@ fn rustls_client_against_the_tls_servers() {
     use futures_util::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::Message;
     let certs = make_certs("client");
-    let (node, https_port, wss_port) = Node::start(&certs);
+    let (node, https_port, wss_port) = start_node(&certs);
     let c = connector(&certs);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -27,7 +27,8 @@ local function read(fd, sz)
 	return r
 end
 
-function sockethelper.readfunc(fd, pre)
+-- read(n) / read() that returns `pre` first (bytes already read past something else)
+function sockethelper.prefixed(readf, pre)
 	return function(sz)
 		if pre then
 			local s = pre
@@ -39,10 +40,14 @@ function sockethelper.readfunc(fd, pre)
 				return s:sub(1, sz)
 			end
 			pre = nil
-			return s .. read(fd, sz - #s)
+			return s .. readf(sz - #s)
 		end
-		return read(fd, sz)
+		return readf(sz)
 	end
+end
+
+function sockethelper.readfunc(fd, pre)
+	return sockethelper.prefixed(function(sz) return read(fd, sz) end, pre)
 end
 
 function sockethelper.writefunc(fd)

@@ -70,25 +70,6 @@ local function close_ws(ws)
 	end
 end
 
--- read(n) / read() that returns `pre` first (bytes read past the handshake answer)
-local function prefixed(read, pre)
-	return function(sz)
-		if pre then
-			local s = pre
-			if sz == nil or sz == #s then
-				pre = nil
-				return s
-			elseif sz < #s then
-				pre = s:sub(sz + 1)
-				return s:sub(1, sz)
-			end
-			pre = nil
-			return s .. read(sz - #s)
-		end
-		return read(sz)
-	end
-end
-
 local function call(ws, method, ...)
 	local f = ws.handle and ws.handle[method]
 	if f then
@@ -305,7 +286,7 @@ function M.connect(url, header, timeout)
 			error "websocket handshake failed: bad Sec-WebSocket-Accept"
 		end
 		if rest ~= "" then
-			ws.read = prefixed(ws.read, rest)
+			ws.read = sockethelper.prefixed(ws.read, rest)
 		end
 	end)
 	if not ok then

@@ -126,20 +126,8 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     let me = ctx.handle;
 
-    let c = ctx.clone();
-    t.set(
-        "send",
-        lua.create_function(
-            move |_,
-                  (dest, ptype, session, msg, sz): (
-                Value,
-                u8,
-                Option<i32>,
-                Value,
-                Option<Value>,
-            )| { do_send(&c, &dest, c.handle, ptype, session, &msg, opt_size(sz)?) },
-        )?,
-    )?;
+    // send, timeout and unpack are C functions only (fast.rs). sendpack and pack are there too;
+    // these mlua versions stay as their fallback for tables with `__pairs`.
     // skynet.send/call with the lua protocol: pack and send in one step, skipping the
     // (pointer, size) round trip through Lua.
     let c = ctx.clone();
@@ -205,16 +193,6 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
         lua.create_function(move |_, f: Option<Function>| {
             *c.exit_hook.borrow_mut() = f;
             Ok(())
-        })?,
-    )?;
-    let c = ctx.clone();
-    t.set(
-        "timeout",
-        lua.create_function(move |_, ti: Value| {
-            let ti = int_arg(&ti, "timeout")?;
-            let session = c.genid();
-            node().timer.timeout(c.handle, ti, session);
-            Ok(session)
         })?,
     )?;
     t.set(
@@ -291,13 +269,6 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
     t.set(
         "packstring",
         lua.create_function(|lua, args: MultiValue| lua.create_string(seri::pack(&args)?))?,
-    )?;
-    let c = ctx.clone();
-    t.set(
-        "unpack",
-        lua.create_function(move |lua, (msg, sz): (Value, Option<Value>)| {
-            with_bytes(&c, &msg, opt_size(sz)?, |b| seri::unpack(lua, b))
-        })?,
     )?;
     let c = ctx.clone();
     t.set(

@@ -1,9 +1,9 @@
 //! The hot entries of `skynet.core` (send, sendpack, pack, unpack, timeout) as plain Lua C
 //! functions. Every message crosses two or three of them; through mlua's callback machinery
 //! (argument conversion into `Value`s, a protected call per unpack) they were a quarter of the
-//! instructions of a call round trip. These read the Lua stack directly, as skynet's C does,
-//! and keep the contracts of the mlua versions in core.rs (which stay as the fallback for
-//! tables with `__pairs`, whose iterator is Lua code).
+//! instructions of a call round trip. These read the Lua stack directly, as skynet's C does;
+//! sendpack and pack fall back to their mlua versions in core.rs for tables with `__pairs`,
+//! whose iterator is Lua code.
 //!
 //! Soundness rules (as in seri/raw.rs): the work runs in an inner function whose values are
 //! dropped before anything is raised, so `lua_error`'s longjmp never crosses a frame that
@@ -252,20 +252,25 @@ unsafe extern "C-unwind" fn timeout(l: *mut lua_State) -> c_int {
     })
 }
 
-/// Replace the mlua versions in `core` (the table skynet.core returns) by the C functions;
-/// each keeps its mlua version as the fallback.
+/// Put the C functions into `core` (the table skynet.core returns). sendpack and pack keep
+/// the mlua versions already there as their fallback (upvalue 2).
 pub fn install(lua: &Lua, core: &Table, ctx: *const LuaCtx) -> mlua::Result<()> {
-    let entries: [(&str, ffi::lua_CFunction); 5] = [
-        ("send", send),
-        ("sendpack", sendpack),
-        ("pack", pack),
-        ("unpack", unpack),
-        ("timeout", timeout),
+    let entries: [(&str, ffi::lua_CFunction, bool); 5] = [
+        ("send", send, false),
+        ("sendpack", sendpack, true),
+        ("pack", pack, true),
+        ("unpack", unpack, false),
+        ("timeout", timeout, false),
     ];
-    for (name, f) in entries {
-        let slow: Function = core.get(name)?;
-        // SAFETY: pushes two upvalues and makes the closure; nothing here can fail but memory,
-        // which exec_raw's protected call catches.
+    for (name, f, with_slow) in entries {
+        let slow: Option<Function> = if with_slow {
+            Some(core.get(name)?)
+        } else {
+            None
+        };
+        // SAFETY: `slow` (or nil) is the closure's only argument; pushes the context under it
+        // and makes the closure over both. Nothing here can fail but memory, which exec_raw's
+        // protected call catches.
         let fast = unsafe {
             lua.exec_raw::<Function>(slow, |l| {
                 ffi::lua_pushlightuserdata(l, ctx as *mut _);

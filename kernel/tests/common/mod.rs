@@ -194,3 +194,56 @@ pub fn envs(c: &Certs) -> Vec<(&'static str, String)> {
         ("CIRRUS_TLS_OTHER_KEY", s(&c.other_key)),
     ]
 }
+
+/// A node process whose stdout and stderr are collected as it runs, killed when dropped.
+pub struct LoggedNode {
+    pub child: Child,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl LoggedNode {
+    pub fn spawn(mut cmd: Command) -> LoggedNode {
+        use std::io::{BufRead, BufReader};
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn cirrus");
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        for pipe in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+            Box::new(child.stderr.take().unwrap()) as Box<dyn Read + Send>,
+        ] {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines() {
+                    let Ok(line) = line else { break };
+                    let mut l = log.lock().unwrap();
+                    l.push_str(&line);
+                    l.push('\n');
+                }
+            });
+        }
+        LoggedNode { child, log }
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Wait until a log line contains `needle`; returns that line.
+    pub fn wait_log(&self, needle: &str, limit: Duration) -> Option<String> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Some(l) = self.log().lines().find(|l| l.contains(needle)) {
+                return Some(l.to_string());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for LoggedNode {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

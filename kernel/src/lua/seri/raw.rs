@@ -219,17 +219,8 @@ pub(super) fn unpack(lua: &Lua, data: &[u8]) -> mlua::Result<MultiValue> {
     // stack becomes the result.
     let values = unsafe {
         lua.exec_raw::<MultiValue>((), |l| {
-            out = catch_unwind(AssertUnwindSafe(|| {
-                let mut b = StackBuild(l);
-                let mut r = Reader::new(data);
-                while r.remaining() > 0 {
-                    b.reserve(1)?;
-                    let tok = r.token()?;
-                    decode(&mut r, &mut b, tok, 0)?;
-                }
-                Ok(())
-            }))
-            .unwrap_or_else(|_| Err(lua_error(PANICKED)));
+            out = catch_unwind(AssertUnwindSafe(|| unpack_stack(l, data).map(|_| ())))
+                .unwrap_or_else(|_| Err(lua_error(PANICKED)));
             if out.is_err() {
                 ffi::lua_settop(l, 0);
             }
