@@ -63,10 +63,12 @@ const TIMING: &[&str] = &["testendless", "testecho", "testhandle", "testoverload
 /// How long each service runs (most never exit; all output comes early).
 fn duration(test: &str) -> Duration {
     match test {
-        "testhandle" | "testoverload" | "testmemlimit" | "testterm" | "testresponse"
-        | "testtimeout" | "testtimer" | "teststm" | "testsm" | "time" => Duration::from_secs(5),
+        "testhandle" | "testmemlimit" | "testterm" | "testresponse" | "testtimeout"
+        | "testtimer" | "teststm" | "testsm" | "time" => Duration::from_secs(5),
         // its status loop sleeps a second a turn: let it run to its end on both
         "testcoroutine" => Duration::from_secs(7),
+        // its last message is a loop of 1e9 additions: long enough for both to finish it
+        "testoverload" => Duration::from_secs(10),
         // three updates a second apart
         "testdatasheet" => Duration::from_secs(5),
         _ => Duration::from_secs(3),
