@@ -248,9 +248,18 @@ pub fn reload(luaservice: &str, name: &str) -> Result<Reloaded, String> {
     })
 }
 
-/// Replace Lua's file searcher with one that goes through the cache. Preload stays first.
+/// Replace Lua's file searcher with one that finds the native modules (the host's, such as
+/// `skynet.core`; they come before files of the same name) and then files, through the
+/// cache. Preload stays first.
 pub fn install_searcher(lua: &Lua) -> mlua::Result<()> {
     let searcher = lua.create_function(|lua, name: String| {
+        if let Some(open) = super::native_module(&name) {
+            let loader = lua.create_function(move |lua, ()| open(lua))?;
+            return Ok((
+                mlua::Value::Function(loader),
+                mlua::Value::String(lua.create_string(":native:")?),
+            ));
+        }
         let package: mlua::Table = lua.globals().get("package")?;
         let path: String = package.get("path")?;
         let file = name.replace('.', "/");

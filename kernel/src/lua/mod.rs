@@ -8,6 +8,7 @@ pub mod io;
 pub mod json;
 pub mod loader;
 pub mod msgbuf;
+mod pool;
 pub mod protoshare;
 pub mod seri;
 
@@ -15,14 +16,15 @@ use crate::node::node;
 use crate::service::{Actor, Handle, Message, Slot, PTYPE_INIT, PTYPE_LUA};
 use bytes::Bytes;
 use ctx::LuaCtx;
-use mlua::{Function, Lua, LuaOptions, StdLib};
+use mlua::{Function, Lua};
 use std::rc::Rc;
 use std::sync::Arc;
 
-/// Native modules a Lua state can `require`, registered in `package.preload` of every service.
+/// Native modules a Lua state can `require` (found by the searcher loader.rs installs).
 type Opener = fn(&Lua) -> mlua::Result<mlua::Table>;
 pub fn native_modules() -> &'static [(&'static str, Opener)] {
     &[
+        ("skynet.core", open_core),
         ("skynet.sharedata.core", crate::sharedata::lua::open),
         ("skynet.stm", crate::sharedata::stm::open),
         ("skynet.cluster.core", crate::cluster::lua_open),
@@ -43,6 +45,23 @@ pub fn native_modules() -> &'static [(&'static str, Opener)] {
         ("skynet.flow.core", crate::lifecycle::flow::lua_open),
         ("cirrus.snapshot", crate::lifecycle::freeze::lua_open),
     ]
+}
+
+/// `skynet.core` for the service whose context the state holds.
+fn open_core(lua: &Lua) -> mlua::Result<mlua::Table> {
+    let ctx = lua
+        .app_data_ref::<Rc<LuaCtx>>()
+        .map(|c| c.clone())
+        .ok_or_else(|| mlua::Error::runtime("skynet.core: not a service state"))?;
+    core::open(lua, ctx)
+}
+
+/// The opener of a native module.
+pub(crate) fn native_module(name: &str) -> Option<Opener> {
+    native_modules()
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, open)| *open)
 }
 
 struct Loaded {
@@ -102,28 +121,10 @@ impl SnLua {
 
     fn load(&mut self, handle: Handle, name: &str, args: &[String]) -> mlua::Result<()> {
         let n = node();
-        // Before the state exists, so that it starts on the strings the code cache shares.
-        protoshare::prepare(&shared_names());
-        // SAFETY: the debug library is needed for tracebacks; scripts are trusted server code.
-        let lua =
-            unsafe { Lua::unsafe_new_with(StdLib::ALL_SAFE | StdLib::DEBUG, LuaOptions::new()) };
+        let lua = pool::take()?;
         let ctx = Rc::new(LuaCtx::new(handle));
         lua.set_app_data(ctx.clone());
         let package: mlua::Table = lua.globals().get("package")?;
-        let preload: mlua::Table = package.get("preload")?;
-        let c = ctx.clone();
-        preload.set(
-            "skynet.core",
-            lua.create_function(move |lua, ()| core::open(lua, c.clone()))?,
-        )?;
-        for (modname, open) in native_modules() {
-            let open = *open;
-            preload.set(*modname, lua.create_function(move |lua, ()| open(lua))?)?;
-        }
-        loader::install_searcher(&lua)?;
-        lua.globals()
-            .set("print", lua.create_function(core::print)?)?;
-
         let (path, pattern) = loader::search(&n.paths.luaservice, name)
             .map_err(|tried| mlua::Error::runtime(format!("module '{name}' not found:{tried}")))?;
         let mut lua_path = n.paths.lua_path.clone();
@@ -157,7 +158,11 @@ impl SnLua {
             callback: None,
             callback_version: 0,
         });
-        main.call::<()>(argv)
+        let r = main.call::<()>(argv);
+        if let Some(st) = &self.state {
+            protoshare::gc_restart(&st.lua);
+        }
+        r
     }
 }
 
@@ -167,7 +172,7 @@ impl SnLua {
 fn shared_names() -> Vec<&'static str> {
     let mut names = vec![
         "",
-        "skynet.core",
+        ":native:",
         "SERVICE_NAME",
         "SERVICE_PATH",
         "LUA_PATH",

@@ -49,6 +49,7 @@ mod imp {
         fn cirrus_clonefunction(l: *mut lua_State, chunk: *const c_void) -> c_int;
         fn cirrus_isshared(l: *mut lua_State, idx: c_int) -> c_int;
         fn cirrus_sharedcount(nstrings: *mut usize, nprotos: *mut usize);
+        fn cirrus_gcrestart(l: *mut lua_State);
     }
 
     struct CodeCache(*mut lua_State);
@@ -133,6 +134,11 @@ mod imp {
         unsafe { cirrus_sharedcount(&mut s, &mut p) };
         (s, p)
     }
+
+    pub fn gc_restart(lua: &mlua::Lua) {
+        // SAFETY: sets two fields of the state's collector; pushes nothing, raises nothing.
+        let _ = unsafe { lua.exec_raw::<()>((), |l| cirrus_gcrestart(l)) };
+    }
 }
 
 #[cfg(not(feature = "lua55"))]
@@ -148,6 +154,10 @@ mod imp {
     pub fn shared_count() -> (usize, usize) {
         (0, 0)
     }
+
+    pub fn gc_restart(lua: &mlua::Lua) {
+        lua.gc_restart();
+    }
 }
 
 /// Create the code cache state now, before the first service state: the strings it shares
@@ -156,6 +166,12 @@ mod imp {
 /// first call does anything.
 pub fn prepare(names: &[&str]) {
     imp::prepare(names)
+}
+
+/// Restart a collector stopped while a service loaded, its next cycle a pause away (Lua 5.5:
+/// as if a cycle had just found the loaded heap live; 5.4: at once, as LUA_GCRESTART).
+pub fn gc_restart(lua: &mlua::Lua) {
+    imp::gc_restart(lua)
 }
 
 /// Load `code` once in the code cache state and share its prototypes.

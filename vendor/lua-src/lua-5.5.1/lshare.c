@@ -436,3 +436,24 @@ LUA_API void cirrus_sharedcount (size_t *nstrings, size_t *nprotos) {
 }
 
 /* }====================================================== */
+
+
+/*
+** Restart a collector stopped with LUA_GCSTOP as if a cycle had just
+** found everything allocated so far alive: the next cycle starts when the
+** heap has grown by the pause (LUA_GCRESTART instead starts one at once).
+** For a service state after its code loaded: what loading built is
+** nearly all live, and tracing it again at once is wasted work.
+*/
+LUA_API void cirrus_gcrestart (lua_State *L) {
+  global_State *g = G(L);
+  l_mem total;
+  lua_lock(L);
+  total = gettotalbytes(g);
+  if (g->gckind == KGC_INC)
+    luaE_setdebt(g, applygcparam(g, PAUSE, total) - total);
+  else  /* generational: the next minor cycle as after a major one */
+    luaE_setdebt(g, applygcparam(g, MINORMUL, total));
+  g->gcstp = 0;
+  lua_unlock(L);
+}
