@@ -123,17 +123,36 @@ pub fn log(source: Handle, text: impl Into<Bytes>) {
 }
 
 pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
-    let t = lua.create_table()?;
-    let me = ctx.handle;
+    let t = lua.create_table_with_capacity(0, 24)?;
+    super::fast::install(lua, &t, Rc::as_ptr(&ctx))?;
+    // The rest are made on first use: a service uses a few of them, and each costs a closure
+    // and its userdata (and instructions on the spawn path) in every state.
+    let meta = lua.create_table()?;
+    meta.raw_set(
+        "__index",
+        lua.create_function(move |lua, (t, key): (Table, Value)| {
+            let f = match &key {
+                Value::String(name) => make(lua, &ctx, &name.to_str()?)?,
+                _ => None,
+            };
+            let Some(f) = f else { return Ok(Value::Nil) };
+            t.raw_set(key, &f)?;
+            Ok(Value::Function(f))
+        })?,
+    )?;
+    t.set_metatable(Some(meta))?;
+    Ok(t)
+}
 
-    // send, timeout and unpack are C functions only (fast.rs). sendpack and pack are there too;
-    // these mlua versions stay as their fallback for tables with `__pairs`.
-    // skynet.send/call with the lua protocol: pack and send in one step, skipping the
-    // (pointer, size) round trip through Lua.
+/// The `skynet.core` function called `name` (besides fast.rs's), made for this service.
+fn make(lua: &Lua, ctx: &Rc<LuaCtx>, name: &str) -> mlua::Result<Option<Function>> {
+    let me = ctx.handle;
     let c = ctx.clone();
-    t.set(
-        "sendpack",
-        lua.create_function(move |_, mut args: MultiValue| {
+    Ok(Some(match name {
+        // send, timeout and unpack are C functions only (fast.rs), and so are sendpack and
+        // pack; these mlua versions of the two are what they fall back to for tables with
+        // `__pairs` (whose iterator is Lua code).
+        "sendpack_lua" => lua.create_function(move |_, mut args: MultiValue| {
             let dest = args.pop_front().unwrap_or(Value::Nil);
             let ptype = match args.pop_front() {
                 Some(Value::Integer(i)) => i as u8,
@@ -156,11 +175,7 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
                 None => Ok(None),
             }
         })?,
-    )?;
-    let c = ctx.clone();
-    t.set(
-        "redirect",
-        lua.create_function(
+        "redirect" => lua.create_function(
             move |_,
                   (dest, source, ptype, session, msg, sz): (
                 Value,
@@ -174,30 +189,18 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
                 do_send(&c, &dest, src, ptype, Some(session), &msg, opt_size(sz)?)
             },
         )?,
-    )?;
-    let c = ctx.clone();
-    t.set("genid", lua.create_function(move |_, ()| Ok(c.genid()))?)?;
-    let c = ctx.clone();
-    t.set(
-        "callback",
-        lua.create_function(move |_, (f, _forward): (Function, Option<bool>)| {
+        "genid" => lua.create_function(move |_, ()| Ok(c.genid()))?,
+        "callback" => lua.create_function(move |_, (f, _forward): (Function, Option<bool>)| {
             *c.callback.borrow_mut() = Some(f);
             c.callback_version
                 .set(c.callback_version.get().wrapping_add(1));
             Ok(())
         })?,
-    )?;
-    let c = ctx.clone();
-    t.set(
-        "exithook",
-        lua.create_function(move |_, f: Option<Function>| {
+        "exithook" => lua.create_function(move |_, f: Option<Function>| {
             *c.exit_hook.borrow_mut() = f;
             Ok(())
         })?,
-    )?;
-    t.set(
-        "memlimit",
-        lua.create_function(move |lua, bytes: usize| {
+        "memlimit" => lua.create_function(move |lua, bytes: usize| {
             lua.set_memory_limit(bytes)?;
             log(
                 me,
@@ -208,19 +211,10 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
             );
             Ok(())
         })?,
-    )?;
-    t.set(
-        "now",
-        lua.create_function(|_, ()| Ok(node().now_cs() as i64))?,
-    )?;
-    t.set(
-        "hpc",
-        lua.create_function(|_, ()| Ok(node().elapsed().as_nanos() as i64))?,
-    )?;
-    // CPU time of the calling worker thread, in seconds (skynet.profile counts this).
-    t.set(
-        "thread_time",
-        lua.create_function(|_, ()| {
+        "now" => lua.create_function(|_, ()| Ok(node().now_cs() as i64))?,
+        "hpc" => lua.create_function(|_, ()| Ok(node().elapsed().as_nanos() as i64))?,
+        // CPU time of the calling worker thread, in seconds (skynet.profile counts this).
+        "thread_time" => lua.create_function(|_, ()| {
             let mut ts = libc::timespec {
                 tv_sec: 0,
                 tv_nsec: 0,
@@ -229,34 +223,20 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
             unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
             Ok(ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9)
         })?,
-    )?;
-    t.set("self", lua.create_function(move |_, ()| Ok(me))?)?;
-    t.set(
-        "harbor",
-        lua.create_function(|_, addr: Value| {
+        "self" => lua.create_function(move |_, ()| Ok(me))?,
+        "harbor" => lua.create_function(|_, addr: Value| {
             let h = to_handle(&addr)?.unwrap_or(0);
             let n = node();
             Ok(((h >> 24) as i64, !n.registry.is_local(h)))
         })?,
-    )?;
-    t.set(
-        "error",
-        lua.create_function(move |lua, args: MultiValue| {
+        "error" => lua.create_function(move |lua, args: MultiValue| {
             log(me, join_tostring(lua, &args)?);
             Ok(())
         })?,
-    )?;
-    let c = ctx.clone();
-    t.set(
-        "tostring",
-        lua.create_function(move |lua, (msg, sz): (Value, Option<Value>)| {
+        "tostring" => lua.create_function(move |lua, (msg, sz): (Value, Option<Value>)| {
             with_bytes(&c, &msg, opt_size(sz)?, |b| lua.create_string(b))
         })?,
-    )?;
-    let c = ctx.clone();
-    t.set(
-        "pack",
-        lua.create_function(move |_, args: MultiValue| {
+        "pack_lua" => lua.create_function(move |_, args: MultiValue| {
             let buf = seri::pack(&args)?;
             let len = buf.len();
             if len == 0 {
@@ -265,76 +245,59 @@ pub fn open(lua: &Lua, ctx: Rc<LuaCtx>) -> mlua::Result<Table> {
             let p = c.hold_packed(Bytes::from(buf));
             Ok((LightUserData(p as *mut _), len))
         })?,
-    )?;
-    t.set(
-        "packstring",
-        lua.create_function(|lua, args: MultiValue| lua.create_string(seri::pack(&args)?))?,
-    )?;
-    let c = ctx.clone();
-    t.set(
-        "trash",
-        lua.create_function(move |_, (msg, sz): (Value, Option<Value>)| {
+        "packstring" => {
+            lua.create_function(|lua, args: MultiValue| lua.create_string(seri::pack(&args)?))?
+        }
+        "trash" => lua.create_function(move |_, (msg, sz): (Value, Option<Value>)| {
             if let Value::LightUserData(_) = msg {
                 let _ = read_with(Some(&c), &msg, opt_size(sz)?, true);
             }
             Ok(())
         })?,
-    )?;
-    let c = ctx.clone();
-    t.set(
-        "command",
-        lua.create_function(move |_, (cmd, param): (String, Option<Value>)| {
+        "command" => lua.create_function(move |_, (cmd, param): (String, Option<Value>)| {
             let p = param_string(param)?;
             command(&c, &cmd, p.as_deref()).map_err(mlua::Error::runtime)
         })?,
-    )?;
-    let c = ctx.clone();
-    t.set(
-        "intcommand",
-        lua.create_function(move |lua, (cmd, param): (String, Option<Value>)| {
-            if cmd == "TIMEOUT" {
-                let ti = int_arg(&param.unwrap_or(Value::Integer(0)), "timeout")?;
-                let session = c.genid();
-                node().timer.timeout(c.handle, ti, session);
-                return Ok(Value::Integer(session as i64));
-            }
-            let p = param_string(param)?;
-            let r = command(&c, &cmd, p.as_deref()).map_err(mlua::Error::runtime)?;
-            Ok(match r {
-                None => Value::Nil,
-                Some(s) => match s.parse::<i64>() {
-                    Ok(i) => Value::Integer(i),
-                    Err(_) => s
-                        .parse::<f64>()
-                        .map(Value::Number)
-                        .unwrap_or(Value::String(lua.create_string(&s)?)),
-                },
-            })
-        })?,
-    )?;
-    let c = ctx.clone();
-    t.set(
-        "addresscommand",
-        lua.create_function(move |_, (cmd, param): (String, Option<Value>)| {
-            let p = param_string(param)?;
-            let r = command(&c, &cmd, p.as_deref()).map_err(mlua::Error::runtime)?;
-            Ok(r.and_then(|s| {
-                s.strip_prefix(':')
-                    .and_then(|h| u32::from_str_radix(h, 16).ok())
-            }))
-        })?,
-    )?;
-    t.set(
-        "nodename",
-        lua.create_function(|_, ()| {
+        "intcommand" => {
+            lua.create_function(move |lua, (cmd, param): (String, Option<Value>)| {
+                if cmd == "TIMEOUT" {
+                    let ti = int_arg(&param.unwrap_or(Value::Integer(0)), "timeout")?;
+                    let session = c.genid();
+                    node().timer.timeout(c.handle, ti, session);
+                    return Ok(Value::Integer(session as i64));
+                }
+                let p = param_string(param)?;
+                let r = command(&c, &cmd, p.as_deref()).map_err(mlua::Error::runtime)?;
+                Ok(match r {
+                    None => Value::Nil,
+                    Some(s) => match s.parse::<i64>() {
+                        Ok(i) => Value::Integer(i),
+                        Err(_) => s
+                            .parse::<f64>()
+                            .map(Value::Number)
+                            .unwrap_or(Value::String(lua.create_string(&s)?)),
+                    },
+                })
+            })?
+        }
+        "addresscommand" => {
+            lua.create_function(move |_, (cmd, param): (String, Option<Value>)| {
+                let p = param_string(param)?;
+                let r = command(&c, &cmd, p.as_deref()).map_err(mlua::Error::runtime)?;
+                Ok(r.and_then(|s| {
+                    s.strip_prefix(':')
+                        .and_then(|h| u32::from_str_radix(h, 16).ok())
+                }))
+            })?
+        }
+        "nodename" => lua.create_function(|_, ()| {
             Ok(node()
                 .env
                 .get("nodename")
                 .unwrap_or_else(|| format!("node{}", node().harbor)))
         })?,
-    )?;
-    super::fast::install(lua, &t, Rc::as_ptr(&ctx))?;
-    Ok(t)
+        _ => return Ok(None),
+    }))
 }
 
 fn param_string(v: Option<Value>) -> mlua::Result<Option<String>> {

@@ -17,15 +17,16 @@ use crate::node::node;
 use crate::service::{Handle, Message};
 use bytes::Bytes;
 use mlua::ffi::{self, lua_State};
-use mlua::{Function, Lua, Table};
+use mlua::{Lua, Table};
 use std::ffi::{c_int, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 enum Done {
     /// Values pushed.
     Ret(c_int),
-    /// Redo the call with the mlua version (upvalue 2): a table with `__pairs`.
-    Slow,
+    /// Redo the call with the mlua version, this key of skynet.core (upvalue 2): a table with
+    /// `__pairs`.
+    Slow(&'static CStr),
 }
 
 type Outcome = Result<Done, String>;
@@ -40,11 +41,12 @@ unsafe fn run(l: *mut lua_State, body: impl FnOnce(&LuaCtx) -> Outcome) -> c_int
     };
     match outcome {
         Ok(Done::Ret(n)) => n,
-        Ok(Done::Slow) => {
+        Ok(Done::Slow(key)) => {
             // A nested table may have stopped the packer with its key and value pushed.
             ffi::lua_settop(l, top);
             let nargs = top;
-            ffi::lua_pushvalue(l, ffi::lua_upvalueindex(2));
+            // Made on first use by skynet.core's __index.
+            ffi::lua_getfield(l, ffi::lua_upvalueindex(2), key.as_ptr());
             ffi::lua_insert(l, 1);
             ffi::lua_call(l, nargs, ffi::LUA_MULTRET);
             ffi::lua_gettop(l)
@@ -181,7 +183,7 @@ unsafe extern "C-unwind" fn sendpack(l: *mut lua_State) -> c_int {
         };
         let mut w = seri::Writer::with_capacity(64);
         if !seri::pack_stack(l, 4, &mut w).map_err(|e| e.to_string())? {
-            return Ok(Done::Slow);
+            return Ok(Done::Slow(c"sendpack_lua"));
         }
         let data = Bytes::from(w.finish());
         let dest = handle_at(l, 1)?;
@@ -194,7 +196,7 @@ unsafe extern "C-unwind" fn pack(l: *mut lua_State) -> c_int {
     run(l, |ctx| {
         let mut w = seri::Writer::with_capacity(64);
         if !seri::pack_stack(l, 1, &mut w).map_err(|e| e.to_string())? {
-            return Ok(Done::Slow);
+            return Ok(Done::Slow(c"pack_lua"));
         }
         let buf = w.finish();
         let len = buf.len();
@@ -252,33 +254,27 @@ unsafe extern "C-unwind" fn timeout(l: *mut lua_State) -> c_int {
     })
 }
 
-/// Put the C functions into `core` (the table skynet.core returns). sendpack and pack keep
-/// the mlua versions already there as their fallback (upvalue 2).
+/// Put the C functions into `core` (the table skynet.core returns): upvalue 1 the service's
+/// context, upvalue 2 `core` itself, where sendpack and pack find their mlua versions.
 pub fn install(lua: &Lua, core: &Table, ctx: *const LuaCtx) -> mlua::Result<()> {
-    let entries: [(&str, ffi::lua_CFunction, bool); 5] = [
-        ("send", send, false),
-        ("sendpack", sendpack, true),
-        ("pack", pack, true),
-        ("unpack", unpack, false),
-        ("timeout", timeout, false),
+    let entries: [(&CStr, ffi::lua_CFunction); 5] = [
+        (c"send", send),
+        (c"sendpack", sendpack),
+        (c"pack", pack),
+        (c"unpack", unpack),
+        (c"timeout", timeout),
     ];
-    for (name, f, with_slow) in entries {
-        let slow: Option<Function> = if with_slow {
-            Some(core.get(name)?)
-        } else {
-            None
-        };
-        // SAFETY: `slow` (or nil) is the closure's only argument; pushes the context under it
-        // and makes the closure over both. Nothing here can fail but memory, which exec_raw's
-        // protected call catches.
-        let fast = unsafe {
-            lua.exec_raw::<Function>(slow, |l| {
+    // SAFETY: `core` is the only argument, at index 1; each closure is made over the context
+    // and a copy of it and stored in it, leaving the stack as it was. Nothing here can fail
+    // but memory, which exec_raw's protected call catches.
+    unsafe {
+        lua.exec_raw::<()>(core, |l| {
+            for (name, f) in entries {
                 ffi::lua_pushlightuserdata(l, ctx as *mut _);
-                ffi::lua_insert(l, -2);
+                ffi::lua_pushvalue(l, 1);
                 ffi::lua_pushcclosure(l, f, 2);
-            })?
-        };
-        core.set(name, fast)?;
+                ffi::lua_setfield(l, 1, name.as_ptr());
+            }
+        })
     }
-    Ok(())
 }
