@@ -115,4 +115,55 @@ T.case("task counts suspended sessions", function()
 	T.eq(skynet.task(), before)
 end)
 
+-- Closures over many locals of one frame, as a module's main chunk makes them: the vendored
+-- Lua finds open upvalues through a per-thread cache (vendor/README.md), which must give
+-- every closure the same variable, forget it when it closes, and work again in a coroutine
+-- that reuses the same stack slots.
+T.case("closures over many locals share and close their upvalues", function()
+	local function frame(base)
+		local v1, v2, v3, v4, v5, v6, v7, v8, v9, v10 = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+		local v11, v12, v13, v14, v15, v16, v17, v18, v19, v20 = 11, 12, 13, 14, 15, 16, 17, 18, 19, 20
+		local get, set = {}, {}
+		-- captured from the top down and again from the bottom up, so that finding the
+		-- early locals walks past every later one
+		get[20] = function() return v20 end get[1] = function() return v1 end
+		get[19] = function() return v19 end get[2] = function() return v2 end
+		get[18] = function() return v18 end get[3] = function() return v3 end
+		get[17] = function() return v17 end get[4] = function() return v4 end
+		get[16] = function() return v16 end get[5] = function() return v5 end
+		get[15] = function() return v15 end get[6] = function() return v6 end
+		get[14] = function() return v14 end get[7] = function() return v7 end
+		get[13] = function() return v13 end get[8] = function() return v8 end
+		get[12] = function() return v12 end get[9] = function() return v9 end
+		get[11] = function() return v11 end get[10] = function() return v10 end
+		set[1] = function(x) v1 = x end set[2] = function(x) v2 = x end
+		set[10] = function(x) v10 = x end set[20] = function(x) v20 = x end
+		local function sum()
+			return v1 + v2 + v3 + v4 + v5 + v6 + v7 + v8 + v9 + v10
+				+ v11 + v12 + v13 + v14 + v15 + v16 + v17 + v18 + v19 + v20
+		end
+		set[1](base) set[10](base + 10) set[20](base + 20)
+		T.eq(get[1](), base) T.eq(get[10](), base + 10) T.eq(get[20](), base + 20)
+		v2 = base + 2
+		T.eq(get[2](), base + 2, "a write in the frame is seen by the closure")
+		return get, set, sum
+	end
+	local get, set, sum = frame(100)
+	-- closed now: each closure keeps its own copy, still shared between getter and setter
+	T.eq(sum(), 100 + 102 + 3 + 4 + 5 + 6 + 7 + 8 + 9 + 110 + 11 + 12 + 13 + 14 + 15 + 16 + 17 + 18 + 19 + 120)
+	set[20](7)
+	T.eq(get[20](), 7)
+	local get2 = frame(200)
+	T.eq(get2[1](), 200, "a new frame on the same stack slots gets new variables")
+	T.eq(get[1](), 100, "and leaves the closed ones alone")
+	local co = coroutine.wrap(function()
+		local g = frame(300)
+		coroutine.yield(g[10]())
+		local g2 = frame(400)
+		return g[10]() + g2[10]()
+	end)
+	T.eq(co(), 310)
+	T.eq(co(), 310 + 410)
+end)
+
 T.start()

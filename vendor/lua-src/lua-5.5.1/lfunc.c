@@ -11,6 +11,7 @@
 
 
 #include <stddef.h>
+#include <string.h>
 
 #include "lua.h"
 
@@ -81,21 +82,71 @@ static UpVal *newupval (lua_State *L, StkId level, UpVal **prev) {
 
 
 /*
+** cirrus: a direct-mapped cache of a thread's open upvalues, by stack
+** offset.  The list of open upvalues is sorted by level, so finding one
+** walks past every open upvalue above it: a module's main chunk, whose
+** functions capture its early locals (the module table, imported
+** functions) over and over with dozens of locals above them, spent a
+** tenth of a service's start-up there.  A thread gets the cache after a
+** long walk and loses it when its last open upvalue closes.  Entries are
+** only ever open upvalues of the thread: closing one clears its entry;
+** the collector frees open upvalues only of threads it frees too.
+*/
+#define UPCACHE_SIZE	64
+#define UPCACHE_WALK	8	/* a walk this long gives the thread a cache */
+
+void luaF_freeupcache (lua_State *L) {
+  if (L->upcache != NULL) {
+    global_State *g = G(L);
+    (*g->frealloc)(g->ud, L->upcache, UPCACHE_SIZE * sizeof(UpVal *), 0);
+    L->upcache = NULL;
+  }
+}
+
+static size_t upcacheslot (lua_State *L, StkId level) {
+  return cast_sizet(level - L->stack.p) % UPCACHE_SIZE;
+}
+
+static UpVal *upcachestore (lua_State *L, StkId level, UpVal *uv, int walked) {
+  if (L->upcache == NULL && walked >= UPCACHE_WALK) {
+    global_State *g = G(L);
+    /* outside the collector's accounting: it is small and short-lived */
+    UpVal **c = cast(UpVal **, (*g->frealloc)(g->ud, NULL, 0,
+                                   UPCACHE_SIZE * sizeof(UpVal *)));
+    if (c != NULL) {  /* else go on without one */
+      memset(c, 0, UPCACHE_SIZE * sizeof(UpVal *));
+      L->upcache = c;
+    }
+  }
+  if (L->upcache != NULL)
+    L->upcache[upcacheslot(L, level)] = uv;
+  return uv;
+}
+
+
+/*
 ** Find and reuse, or create if it does not exist, an upvalue
 ** at the given level.
 */
 UpVal *luaF_findupval (lua_State *L, StkId level) {
   UpVal **pp = &L->openupval;
   UpVal *p;
+  int walked = 0;
   lua_assert(isintwups(L) || L->openupval == NULL);
+  if (L->upcache != NULL) {  /* cirrus */
+    p = L->upcache[upcacheslot(L, level)];
+    if (p != NULL && uplevel(p) == level)
+      return p;
+  }
   while ((p = *pp) != NULL && uplevel(p) >= level) {  /* search for it */
     lua_assert(!isdead(G(L), p));
     if (uplevel(p) == level)  /* corresponding upvalue? */
-      return p;  /* return it */
+      return upcachestore(L, level, p, walked);  /* return it */
     pp = &p->u.open.next;
+    walked++;
   }
   /* not found: create a new upvalue after 'pp' */
-  return newupval(L, level, pp);
+  return upcachestore(L, level, newupval(L, level, pp), walked);
 }
 
 
@@ -199,6 +250,10 @@ void luaF_closeupval (lua_State *L, StkId level) {
   while ((uv = L->openupval) != NULL && uplevel(uv) >= level) {
     TValue *slot = &uv->u.value;  /* new position for value */
     lua_assert(uplevel(uv) < L->top.p);
+    if (L->upcache != NULL) {  /* cirrus: forget it */
+      UpVal **c = &L->upcache[upcacheslot(L, uplevel(uv))];
+      if (*c == uv) *c = NULL;
+    }
     luaF_unlinkupval(uv);  /* remove upvalue from 'openupval' list */
     setobj(L, slot, uv->v.p);  /* move value to upvalue slot */
     uv->v.p = slot;  /* now current value lives here */
@@ -207,6 +262,8 @@ void luaF_closeupval (lua_State *L, StkId level) {
       luaC_barrier(L, uv, slot);
     }
   }
+  if (L->openupval == NULL)  /* cirrus */
+    luaF_freeupcache(L);
 }
 
 

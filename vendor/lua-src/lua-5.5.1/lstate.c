@@ -242,6 +242,7 @@ static void preinit_thread (lua_State *L, global_State *g) {
   L->allowhook = 1;
   resethookcount(L);
   L->openupval = NULL;
+  L->upcache = NULL;  /* cirrus: see lfunc.c */
   L->status = LUA_OK;
   L->errfunc = 0;
   L->oldpc = 0;
@@ -270,6 +271,7 @@ static void close_state (lua_State *L) {
     luai_userstateclose(L);
   }
   luaM_freearray(L, G(L)->strt.hash, cast_sizet(G(L)->strt.size));
+  luaF_freeupcache(L);  /* cirrus */
   freestack(L);
   lua_assert(gettotalbytes(g) == sizeof(global_State));
   (*g->frealloc)(g->ud, g, sizeof(global_State), 0);  /* free main block */
@@ -307,6 +309,7 @@ void luaE_freethread (lua_State *L, lua_State *L1) {
   LX *l = fromstate(L1);
   luaF_closeupval(L1, L1->stack.p);  /* close all upvalues */
   lua_assert(L1->openupval == NULL);
+  luaF_freeupcache(L1);  /* cirrus */
   luai_userstatefree(L, L1);
   freestack(L1);
   luaM_free(L, l);

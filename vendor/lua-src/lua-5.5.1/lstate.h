@@ -292,6 +292,7 @@ struct lua_State {
   StkIdRel stack_last;  /* end of stack (last element + 1) */
   StkIdRel stack;  /* stack base */
   UpVal *openupval;  /* list of open upvalues in this stack */
+  UpVal **upcache;  /* cirrus: open upvalues by stack offset (lfunc.c), or NULL */
   StkIdRel tbclist;  /* list of to-be-closed variables */
   GCObject *gclist;
   struct lua_State *twups;  /* list of threads with open upvalues */
