@@ -197,7 +197,26 @@ impl Scheduler {
         }
         drop(guard);
         if slot.more_after_batch() {
-            let _ = self.tx.send(slot);
+            self.requeue(slot);
+        }
+    }
+
+    /// A service with mail left after its batch: it stays on this thread (next slot) when
+    /// nothing else is waiting, as a service that just got a message from itself (a launch's
+    /// first timeout, a fork) would otherwise hop to the other worker through the shared
+    /// queue and wake it; else it goes to the back of the shared queue.
+    fn requeue(&self, slot: Arc<Slot>) {
+        let slot = NEXT.with(|n| {
+            let mut n = n.borrow_mut();
+            if n.is_none() && self.rx.is_empty() {
+                *n = Some(slot);
+                None
+            } else {
+                Some(slot)
+            }
+        });
+        if let Some(s) = slot {
+            let _ = self.tx.send(s);
         }
     }
 }
