@@ -67,12 +67,16 @@ fn cache() -> &'static Cache {
 }
 
 /// Expand a `;`-separated pattern list (`service/?.lua;service/?/main.lua`) for `name`,
-/// returning the first existing file and the pattern it came from.
+/// returning the first existing file and the pattern it came from. A file in the code cache
+/// counts as existing without asking the file system (as in skynet's code cache, it is read
+/// once; `reload` forgets the deleted ones), so a spawn's searches cost no `stat` for the
+/// files it finds.
 pub fn search(patterns: &str, name: &str) -> Result<(PathBuf, String), String> {
     let mut tried = String::new();
     for pat in patterns.split(';').filter(|p| !p.is_empty()) {
         let candidate = pat.replace('?', name);
-        if Path::new(&candidate).is_file() {
+        let path = Path::new(&candidate);
+        if cache().lock().contains_key(path) || path.is_file() {
             return Ok((PathBuf::from(candidate), pat.to_string()));
         }
         tried.push_str("\n\tno file '");
@@ -333,4 +337,43 @@ fn is_shared(lua: &Lua, v: mlua::Value) -> mlua::Result<bool> {
 #[cfg(not(feature = "lua55"))]
 fn is_shared(_lua: &Lua, _v: mlua::Value) -> mlua::Result<bool> {
     Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_finds_cached_files_without_the_file_system_and_new_ones_before_them() {
+        let dir = std::env::temp_dir().join(format!("cirrus-search-{}", std::process::id()));
+        let (first, second) = (dir.join("a"), dir.join("b"));
+        std::fs::create_dir_all(&first).unwrap();
+        std::fs::create_dir_all(&second).unwrap();
+        let patterns = format!("{}/?.lua;{}/?.lua", first.display(), second.display());
+        let file = second.join("svc.lua");
+        std::fs::write(&file, "return 42").unwrap();
+        let (found, _) = search(&patterns, "svc").unwrap();
+        assert_eq!(found, file);
+        let lua = Lua::new();
+        assert_eq!(
+            load_file(&lua, &found).unwrap().call::<i64>(()).unwrap(),
+            42
+        );
+        // Loaded once, it is found (and runs from the cache) with the file gone, as in skynet.
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(search(&patterns, "svc").unwrap().0, file);
+        assert_eq!(load_file(&lua, &file).unwrap().call::<i64>(()).unwrap(), 42);
+        // A file that appears earlier on the path is still found first.
+        let earlier = first.join("svc.lua");
+        std::fs::write(&earlier, "return 7").unwrap();
+        assert_eq!(search(&patterns, "svc").unwrap().0, earlier);
+        // Never loaded and gone: not found, with every file tried.
+        std::fs::remove_file(&earlier).unwrap();
+        let tried = search(&patterns, "other").unwrap_err();
+        assert!(
+            tried.contains("a/other.lua") && tried.contains("b/other.lua"),
+            "{tried}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
