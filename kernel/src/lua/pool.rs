@@ -78,7 +78,7 @@ pub fn take() -> mlua::Result<Lua> {
 }
 
 /// Build a base state.
-pub fn build() -> mlua::Result<Lua> {
+fn build() -> mlua::Result<Lua> {
     // Before the state exists, so that it starts on the strings the code cache shares.
     protoshare::prepare(&super::shared_names());
     // SAFETY: the debug library is needed for tracebacks; scripts are trusted server code.

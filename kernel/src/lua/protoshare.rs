@@ -137,7 +137,11 @@ mod imp {
 
     pub fn gc_restart(lua: &mlua::Lua) {
         // SAFETY: sets two fields of the state's collector; pushes nothing, raises nothing.
-        let _ = unsafe { lua.exec_raw::<()>((), |l| cirrus_gcrestart(l)) };
+        if unsafe { lua.exec_raw::<()>((), |l| cirrus_gcrestart(l)) }.is_err() {
+            // Only the protected call itself can fail (memory): a collector left stopped
+            // would never free this service's garbage, so restart it the plain way.
+            lua.gc_restart();
+        }
     }
 }
 
